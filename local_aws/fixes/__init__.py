@@ -1,0 +1,28 @@
+"""Compatibility fixes applied to moto before the server starts.
+
+Each module closes one gap listed in shared ENVIRONMENT.md and has a unit test under
+tests/unit/local_aws/ that fails without it.
+"""
+
+from __future__ import annotations
+
+from . import autoscaling_metrics, debian_ami, dynamodb_table_id, ec2_tag_resource_types, launch_templates
+from ._patching import Fix, applied
+
+ALL_FIXES: list[Fix] = [
+    dynamodb_table_id.FIX,
+    ec2_tag_resource_types.FIX,
+    launch_templates.FIX,
+    autoscaling_metrics.FIX,
+    debian_ami.FIX,
+]
+
+
+def apply_all() -> list[str]:
+    """Apply every fix (idempotent) and return their names."""
+    for fix in ALL_FIXES:
+        fix.apply()
+    return [fix.name for fix in ALL_FIXES]
+
+
+__all__ = ["ALL_FIXES", "Fix", "applied", "apply_all"]
