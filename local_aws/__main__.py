@@ -15,7 +15,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("command", choices=["start", "stop", "status", "run"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--state-dir", type=Path, default=Path(".state/local-aws"))
+    parser.add_argument("--state-dir", type=Path, default=None, help="default: .state/local-aws-PORT")
     parser.add_argument("--ready-timeout", type=float, default=30.0)
     return parser.parse_args(argv)
 
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         server.run_foreground(args.host, args.port)
         return 0
-    endpoint = server.Endpoint(args.host, args.port, args.state_dir.resolve())
+    state_dir = args.state_dir or Path(f".state/local-aws-{args.port}")
+    endpoint = server.Endpoint(args.host, args.port, state_dir.resolve())
     try:
         if args.command == "start":
             result = server.start(endpoint, args.ready_timeout)

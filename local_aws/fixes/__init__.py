@@ -6,12 +6,20 @@ tests/unit/local_aws/ that fails without it.
 
 from __future__ import annotations
 
-from . import autoscaling_metrics, debian_ami, dynamodb_table_id, ec2_tag_resource_types, launch_templates
+from . import (
+    autoscaling_metrics,
+    debian_ami,
+    dynamodb_table_id,
+    ec2_security_group_rules,
+    ec2_tag_resource_types,
+    launch_templates,
+)
 from ._patching import Fix, applied
 
 ALL_FIXES: list[Fix] = [
     dynamodb_table_id.FIX,
     ec2_tag_resource_types.FIX,
+    ec2_security_group_rules.FIX,
     launch_templates.FIX,
     autoscaling_metrics.FIX,
     debian_ami.FIX,

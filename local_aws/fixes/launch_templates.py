@@ -67,7 +67,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     def delete_launch_template_versions(self: LaunchTemplates) -> ActionResult:
         name = self._get_param("LaunchTemplateName")
         template_id = self._get_param("LaunchTemplateId")
-        requested = [str(v) for v in self._get_param("LaunchTemplateVersions", [])]
+        requested = [str(v) for v in self._get_param("Versions", [])]
         self.error_on_dryrun()
         if name:
             template = self.ec2_backend.get_launch_template_by_name(name)

@@ -1,0 +1,64 @@
+# image-delivery: one command to build the stack, one to test it.
+#   make up      venv + dependencies, then ansible-playbook site.yml (local target by default)
+#   make test    lint + unit + integration tests
+#   make down    tears down what make up made (stack, local endpoint, state)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+TARGET ?= local
+STACK ?=
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+
+INVENTORY := inventory/$(TARGET).yml
+PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) $(if $(STACK),-e stack_name=$(STACK))
+PYTEST_ARGS ?=
+
+.PHONY: help install up down check test test-unit test-integration lint bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create .venv and install system and Python dependencies
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system-packages.sh
+	scripts/install-system-packages.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(INVENTORY):
+	@echo "Unknown TARGET=$(TARGET): use TARGET=local (default) or TARGET=aws" >&2; exit 2
+
+up: install $(INVENTORY) ## Build the whole stack (TARGET=local|aws, STACK=name)
+	$(PLAYBOOK) site.yml
+
+check: install $(INVENTORY) ## Dry run of site.yml (--check --diff)
+	$(PLAYBOOK) site.yml --check --diff
+
+down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoint and drop .state)
+	$(PLAYBOOK) playbooks/teardown.yml
+	@if [ "$(TARGET)" = local ]; then \
+	  $(PLAYBOOK) playbooks/local_endpoint.yml -e local_endpoint_state=stopped && rm -rf .state; fi
+
+test: install lint ## Lint, then every test layer
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: install ## Unit tests only (seconds)
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: install ## Integration tests against the local AWS endpoint
+	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+lint: install ## ruff and ansible-lint (production profile)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint
+
+bench: install ## Benchmarks (see bench/README.md)
+	$(BIN)/python bench/infrastructure.py
+
+clean: ## Remove the virtual environment and generated state (does not touch AWS)
+	rm -rf $(VENV) .state .pytest_cache .ruff_cache

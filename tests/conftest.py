@@ -1,0 +1,22 @@
+"""Shared pytest set-up: the project root on sys.path, and layer markers from folder names."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+LAYERS = ("unit", "integration", "molecule", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with the layer named by its folder (tests/unit/... is `unit`)."""
+    for item in items:
+        parts = Path(item.fspath).relative_to(PROJECT_ROOT / "tests").parts
+        if parts and parts[0] in LAYERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))

@@ -1,0 +1,246 @@
+"""Each moto fix: the gap exists without it (so the test can fail), and the fix closes it."""
+
+from __future__ import annotations
+
+import botocore.exceptions
+import pytest
+
+from local_aws.fixes import (
+    ALL_FIXES,
+    applied,
+    autoscaling_metrics,
+    debian_ami,
+    dynamodb_table_id,
+    ec2_security_group_rules,
+    ec2_tag_resource_types,
+    launch_templates,
+)
+
+from .conftest import client
+
+TEMPLATE_TAGS = [{"ResourceType": "launch-template", "Tags": [{"Key": "Stack", "Value": "unit"}]}]
+INSTANCE_TAGS = [{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "web"}]}]
+
+
+def create_table() -> dict:
+    ddb = client("dynamodb")
+    ddb.create_table(
+        TableName="catalog",
+        KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "image_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return ddb.describe_table(TableName="catalog")["Table"]
+
+
+def nat_gateway_tag_types() -> set[str]:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(
+        SubnetId=subnet,
+        AllocationId=allocation,
+        TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "Stack", "Value": "unit"}]}],
+    )
+    ec2.create_tags(Resources=[allocation], Tags=[{"Key": "Stack", "Value": "unit"}])
+    return {tag["ResourceType"] for tag in ec2.describe_tags()["Tags"] if tag["Key"] == "Stack"}
+
+
+def template_data_after_create() -> dict:
+    ec2 = client("ec2")
+    ec2.create_launch_template(
+        LaunchTemplateName="web",
+        LaunchTemplateData={"ImageId": "ami-12345678", "TagSpecifications": INSTANCE_TAGS},
+        TagSpecifications=TEMPLATE_TAGS,
+    )
+    return ec2.describe_launch_template_versions(LaunchTemplateName="web")["LaunchTemplateVersions"][0][
+        "LaunchTemplateData"
+    ]
+
+
+def create_group() -> None:
+    client("ec2").create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-12345678"})
+    client("autoscaling").create_auto_scaling_group(
+        AutoScalingGroupName="web",
+        LaunchTemplate={"LaunchTemplateName": "web"},
+        MinSize=1,
+        MaxSize=2,
+        AvailabilityZones=["eu-west-1a"],
+    )
+
+
+# DynamoDB TableId
+
+
+def test_table_id_is_missing_without_the_fix(aws):
+    assert "TableId" not in create_table()
+
+
+def test_table_id_is_a_stable_uuid_with_the_fix(aws):
+    with applied([dynamodb_table_id.FIX]):
+        table = create_table()
+        again = client("dynamodb").describe_table(TableName="catalog")["Table"]
+    assert table["TableId"] == again["TableId"] == dynamodb_table_id.table_id_for(table["TableArn"])
+
+
+# EC2 DescribeTags resource types
+
+
+def test_tag_resource_types_are_moto_names_without_the_fix(aws):
+    assert nat_gateway_tag_types() == {"nat-gateway", "vpc-elastic-ip"}
+
+
+def test_tag_resource_types_are_ec2_names_with_the_fix(aws):
+    with applied([ec2_tag_resource_types.FIX]):
+        assert nat_gateway_tag_types() == {"natgateway", "elastic-ip"}
+        filtered = client("ec2").describe_tags(Filters=[{"Name": "resource-type", "Values": ["natgateway"]}])
+    assert [tag["ResourceType"] for tag in filtered["Tags"]] == ["natgateway"]
+
+
+# Launch templates
+
+
+def test_template_tag_spec_leaks_into_data_without_the_fix(aws):
+    types = [spec["ResourceType"] for spec in template_data_after_create()["TagSpecifications"]]
+    assert "launch-template" in types
+
+
+def test_template_tag_spec_stays_out_of_data_with_the_fix(aws):
+    with applied([launch_templates.FIX]):
+        data = template_data_after_create()
+    assert data["TagSpecifications"] == INSTANCE_TAGS
+
+
+def test_deleting_versions_fails_without_the_fix(aws):
+    ec2 = client("ec2")
+    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1"})
+    ec2.create_launch_template_version(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-2"})
+    with pytest.raises((NotImplementedError, botocore.exceptions.ClientError, AttributeError)):
+        ec2.delete_launch_template_versions(LaunchTemplateName="web", Versions=["2"])
+
+
+def test_deleting_versions_keeps_numbers_with_the_fix(aws):
+    ec2 = client("ec2")
+    with applied([launch_templates.FIX]):
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1"})
+        for image in ("ami-2", "ami-3"):
+            ec2.create_launch_template_version(LaunchTemplateName="web", LaunchTemplateData={"ImageId": image})
+        result = ec2.delete_launch_template_versions(LaunchTemplateName="web", Versions=["2", "1", "9"])
+        ec2.create_launch_template_version(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-4"})
+        versions = ec2.describe_launch_template_versions(LaunchTemplateName="web", Versions=["3", "4"])
+        ec2.delete_launch_template(LaunchTemplateName="web")
+    assert [v["VersionNumber"] for v in result["SuccessfullyDeletedLaunchTemplateVersions"]] == [2]
+    failed = {v["VersionNumber"]: v["ResponseError"]["Code"] for v in result["UnsuccessfullyDeletedLaunchTemplateVersions"]}
+    assert failed == {1: "launchTemplateVersionIsDefault", 9: "launchTemplateVersionDoesNotExist"}
+    assert [(v["VersionNumber"], v["LaunchTemplateData"]["ImageId"]) for v in versions["LaunchTemplateVersions"]] == [
+        (3, "ami-3"),
+        (4, "ami-4"),
+    ]
+
+
+def test_strip_template_tag_spec_keeps_other_resource_types():
+    data = {"ImageId": "ami-1", "TagSpecifications": TEMPLATE_TAGS + INSTANCE_TAGS}
+    assert launch_templates.strip_template_tag_spec(data) == {"ImageId": "ami-1", "TagSpecifications": INSTANCE_TAGS}
+    assert launch_templates.strip_template_tag_spec({"TagSpecifications": TEMPLATE_TAGS}) == {}
+
+
+# Auto Scaling DisableMetricsCollection
+
+
+def test_disable_metrics_fails_without_the_fix(aws):
+    create_group()
+    with pytest.raises((NotImplementedError, botocore.exceptions.ClientError, AttributeError)):
+        client("autoscaling").disable_metrics_collection(AutoScalingGroupName="web")
+
+
+def test_disable_metrics_with_the_fix(aws):
+    asg = client("autoscaling")
+    with applied([autoscaling_metrics.FIX]):
+        create_group()
+        asg.enable_metrics_collection(
+            AutoScalingGroupName="web", Granularity="1Minute", Metrics=["GroupMinSize", "GroupMaxSize"]
+        )
+        asg.disable_metrics_collection(AutoScalingGroupName="web", Metrics=["GroupMinSize"])
+        partly = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["EnabledMetrics"]
+        asg.disable_metrics_collection(AutoScalingGroupName="web")
+        none_left = asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["EnabledMetrics"]
+    assert [m["Metric"] for m in partly] == ["GroupMaxSize"]
+    assert none_left == []
+
+
+@pytest.mark.parametrize(
+    ("enabled", "disable", "left"),
+    [(["A", "B"], None, []), (["A", "B"], [], []), (["A", "B"], ["B"], ["A"]), (["A"], ["C"], ["A"])],
+)
+def test_remaining_metrics(enabled, disable, left):
+    assert autoscaling_metrics.remaining_metrics(enabled, disable) == left
+
+
+# Debian AMI
+
+
+def debian_images() -> list[dict]:
+    return client("ec2").describe_images(
+        Owners=[debian_ami.DEBIAN_OWNER_ID], Filters=[{"Name": "name", "Values": ["debian-12-amd64-*"]}]
+    )["Images"]
+
+
+def test_no_debian_image_without_the_fix(aws):
+    assert debian_images() == []
+
+
+def test_debian_image_with_the_fix():
+    with applied([debian_ami.FIX]):
+        from moto import mock_aws
+
+        with mock_aws():
+            images = debian_images()
+    assert [image["ImageId"] for image in images] == [ami["ami_id"] for ami in debian_ami.DEBIAN_12_AMIS]
+
+
+# The registry
+
+
+def test_every_fix_names_its_upstream_gap_and_reverts_cleanly():
+    for fix in ALL_FIXES:
+        assert fix.upstream_gap
+        fix.apply()
+        fix.apply()
+        assert fix.applied
+        fix.revert()
+        assert not fix.applied
+
+
+# EC2 security group rules with prefix lists
+
+
+def alb_group_rules() -> tuple[dict, object]:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc)["GroupId"]
+    prefix_list = ec2.describe_managed_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+    permission = {
+        "IpProtocol": "tcp",
+        "FromPort": 80,
+        "ToPort": 80,
+        "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "CloudFront origin-facing"}],
+    }
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    rules = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    return rules[0]["PrefixListIds"][0], lambda: ec2.update_security_group_rule_descriptions_ingress(
+        GroupId=group, IpPermissions=[permission]
+    )
+
+
+def test_prefix_list_rule_loses_description_without_the_fix(aws):
+    entry, update = alb_group_rules()
+    assert "Description" not in entry
+    assert "Return" not in update()
+
+
+def test_prefix_list_rule_keeps_description_with_the_fix(aws):
+    with applied([ec2_security_group_rules.FIX]):
+        entry, update = alb_group_rules()
+        assert entry["Description"] == "CloudFront origin-facing"
+        assert update()["Return"] is True
