@@ -12,6 +12,7 @@ from . import (
     dynamodb_table_id,
     ec2_security_group_rules,
     ec2_tag_resource_types,
+    elbv2_attributes,
     launch_templates,
 )
 from ._patching import Fix, applied
@@ -22,6 +23,7 @@ ALL_FIXES: list[Fix] = [
     ec2_security_group_rules.FIX,
     launch_templates.FIX,
     autoscaling_metrics.FIX,
+    elbv2_attributes.FIX,
     debian_ami.FIX,
 ]
 

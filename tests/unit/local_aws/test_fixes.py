@@ -13,6 +13,7 @@ from local_aws.fixes import (
     dynamodb_table_id,
     ec2_security_group_rules,
     ec2_tag_resource_types,
+    elbv2_attributes,
     launch_templates,
 )
 
@@ -244,3 +245,36 @@ def test_prefix_list_rule_keeps_description_with_the_fix(aws):
         entry, update = alb_group_rules()
         assert entry["Description"] == "CloudFront origin-facing"
         assert update()["Return"] is True
+
+
+# ELBv2 load balancer attributes
+
+
+def new_load_balancer_attributes() -> dict[str, str]:
+    ec2, elb = client("ec2"), client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{zone}")["Subnet"]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    arn = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    return {a["Key"]: a["Value"] for a in attributes}
+
+
+def test_idle_timeout_is_missing_without_the_fix(aws):
+    assert "idle_timeout.timeout_seconds" not in new_load_balancer_attributes()
+
+
+def test_every_default_attribute_with_the_fix(aws):
+    with applied([elbv2_attributes.FIX]):
+        attributes = new_load_balancer_attributes()
+    assert attributes["idle_timeout.timeout_seconds"] == "60"
+    assert attributes["deletion_protection.enabled"] == "false"
+    assert set(elbv2_attributes.APPLICATION_DEFAULTS) <= set(attributes)
+
+
+def test_defaults_only_complete_application_load_balancers():
+    assert elbv2_attributes.with_defaults({"a": "1"}, "network") == {"a": "1"}
+    completed = elbv2_attributes.with_defaults({"idle_timeout.timeout_seconds": "30"}, "application")
+    assert completed["idle_timeout.timeout_seconds"] == "30"
