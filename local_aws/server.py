@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 READY_PATH = "/moto-api/"
+# moto settings that make it answer like AWS for the stack: AWS-managed IAM policies exist
+# (the instance role attaches AmazonSSMManagedInstanceCore).
+MOTO_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def run_foreground(host: str, port: int) -> None:
 
     from .fixes import apply_all
 
+    for name, value in MOTO_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
     applied = apply_all()
     print(json.dumps({"event": "fixes_applied", "fixes": applied}), flush=True)
     moto_server.main(["-H", host, "-p", str(port)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     autoscaling_metrics,
+    autoscaling_tag_order,
     debian_ami,
     dynamodb_table_id,
     ec2_security_group_rules,
@@ -23,6 +24,7 @@ ALL_FIXES: list[Fix] = [
     ec2_security_group_rules.FIX,
     launch_templates.FIX,
     autoscaling_metrics.FIX,
+    autoscaling_tag_order.FIX,
     elbv2_attributes.FIX,
     debian_ami.FIX,
 ]

@@ -9,6 +9,7 @@ from local_aws.fixes import (
     ALL_FIXES,
     applied,
     autoscaling_metrics,
+    autoscaling_tag_order,
     debian_ami,
     dynamodb_table_id,
     ec2_security_group_rules,
@@ -278,3 +279,27 @@ def test_defaults_only_complete_application_load_balancers():
     assert elbv2_attributes.with_defaults({"a": "1"}, "network") == {"a": "1"}
     completed = elbv2_attributes.with_defaults({"idle_timeout.timeout_seconds": "30"}, "application")
     assert completed["idle_timeout.timeout_seconds"] == "30"
+
+
+# Auto Scaling tag order
+
+
+def group_tag_keys() -> list[str]:
+    create_group()
+    asg = client("autoscaling")
+    asg.create_or_update_tags(
+        Tags=[
+            {"ResourceId": "web", "ResourceType": "auto-scaling-group", "Key": key, "Value": "v", "PropagateAtLaunch": True}
+            for key in ("Stack", "Name", "Project")
+        ]
+    )
+    return [tag["Key"] for tag in asg.describe_auto_scaling_groups()["AutoScalingGroups"][0]["Tags"]]
+
+
+def test_group_tags_unsorted_without_the_fix(aws):
+    assert group_tag_keys() == ["Stack", "Name", "Project"]
+
+
+def test_group_tags_sorted_with_the_fix(aws):
+    with applied([autoscaling_tag_order.FIX]):
+        assert group_tag_keys() == ["Name", "Project", "Stack"]
