@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     autoscaling_metrics,
     autoscaling_tag_order,
+    cloudfront_s3_origins,
     debian_ami,
     dynamodb_table_id,
     ec2_security_group_rules,
@@ -25,6 +26,7 @@ ALL_FIXES: list[Fix] = [
     launch_templates.FIX,
     autoscaling_metrics.FIX,
     autoscaling_tag_order.FIX,
+    cloudfront_s3_origins.FIX,
     elbv2_attributes.FIX,
     debian_ami.FIX,
 ]

@@ -10,6 +10,7 @@ from local_aws.fixes import (
     applied,
     autoscaling_metrics,
     autoscaling_tag_order,
+    cloudfront_s3_origins,
     debian_ami,
     dynamodb_table_id,
     ec2_security_group_rules,
@@ -303,3 +304,54 @@ def test_group_tags_unsorted_without_the_fix(aws):
 def test_group_tags_sorted_with_the_fix(aws):
     with applied([autoscaling_tag_order.FIX]):
         assert group_tag_keys() == ["Name", "Project", "Stack"]
+
+
+# CloudFront S3 origins
+
+
+def stored_s3_origin() -> dict:
+    cf = client("cloudfront")
+    control = cf.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "images",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    origin = {
+        "Id": "bucket",
+        "DomainName": "images.s3.eu-west-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        "OriginAccessControlId": control,
+    }
+    behavior = {
+        "TargetOriginId": "bucket",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+        "MinTTL": 0,
+    }
+    created = cf.create_distribution(
+        DistributionConfig={
+            "CallerReference": "unit",
+            "Comment": "unit",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": behavior,
+        }
+    )["Distribution"]
+    stored = cf.get_distribution_config(Id=created["Id"])["DistributionConfig"]["Origins"]["Items"][0]
+    return {"control": control, **stored}
+
+
+def test_s3_origin_loses_access_control_without_the_fix(aws):
+    stored = stored_s3_origin()
+    assert "S3OriginConfig" not in stored
+    assert "OriginAccessControlId" not in stored
+
+
+def test_s3_origin_keeps_access_control_with_the_fix(aws):
+    with applied([cloudfront_s3_origins.FIX]):
+        stored = stored_s3_origin()
+    assert stored["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert stored["OriginAccessControlId"] == stored["control"]
