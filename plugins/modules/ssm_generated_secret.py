@@ -12,7 +12,8 @@ description:
   - Ensures an SSM C(SecureString) parameter exists. When it does not, a random value is generated
     and stored; when it does, the stored value is returned unchanged, so every run (from a laptop or
     from AWX) gets the same secret without it ever being written to the repository or a log.
-  - The value is registered as a no_log value, so Ansible masks it in all output.
+  - The task that calls this module must set C(no_log: true): a module cannot mask a value it
+    returns (Ansible would replace the returned value itself with a placeholder).
   - amazon.aws.ssm_parameter can write a value but does not return it; the aws_ssm lookup reads one
     but cannot create it, and lookups run outside the play's module_defaults.
 author: image-delivery contributors
@@ -56,15 +57,17 @@ EXAMPLES = r"""
     tags:
       Stack: my-stack
   register: origin_secret
+  no_log: true
 
-- name: Use it (masked in output)
-  ansible.builtin.debug:
-    msg: "{{ origin_secret.value }}"
+- name: Use it in another no_log task
+  ansible.builtin.set_fact:
+    origin_header_value: "{{ origin_secret.value }}"
+  no_log: true
 """
 
 RETURN = r"""
 value:
-  description: The secret (masked in Ansible's output).
+  description: The secret. Register it from a task with C(no_log: true).
   returned: when state is present
   type: str
 version:
@@ -99,12 +102,10 @@ def ensure_present(module: AnsibleAWSModule, client) -> dict:
     name = module.params["name"]
     existing = read_parameter(client, name)
     if existing is not None:
-        module.no_log_values.add(existing["Value"])
         return {"changed": False, "value": existing["Value"], "version": existing["Version"]}
     if module.check_mode:
         return {"changed": True, "value": CHECK_MODE_PLACEHOLDER}
     value = generate_secret(module.params["length"])
-    module.no_log_values.add(value)
     request = {
         "Name": name,
         "Value": value,
@@ -121,7 +122,6 @@ def ensure_present(module: AnsibleAWSModule, client) -> dict:
     except is_boto3_error_code("ParameterAlreadyExists"):
         # Another run created it between our read and write: use theirs.
         existing = read_parameter(client, name)
-        module.no_log_values.add(existing["Value"])
         return {"changed": False, "value": existing["Value"], "version": existing["Version"]}
     return {"changed": True, "value": value, "version": version}
 

@@ -1,0 +1,49 @@
+"""Integration layer: the playbooks against the local AWS endpoint on its own port.
+
+The suite uses port 5010 (not the 5000 of `make up`) and its own stack names, so it never
+touches a stack a developer has running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers.aws import LocalAws
+from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
+
+TEST_PORT = int(os.environ.get("IMAGE_DELIVERY_TEST_PORT", "5010"))
+
+
+def endpoint_command(action: str) -> list[str]:
+    return [sys.executable, "-m", "local_aws", action, "--port", str(TEST_PORT)]
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAws]:
+    """A fresh local AWS endpoint for the session (a leftover one is stopped first)."""
+    subprocess.run(endpoint_command("stop"), cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(endpoint_command("start"), cwd=PROJECT_ROOT, check=True, capture_output=True)
+    yield LocalAws(TEST_PORT)
+    subprocess.run(endpoint_command("stop"), cwd=PROJECT_ROOT, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def playbook(local_aws: LocalAws):
+    """Run a playbook against the test endpoint: playbook(path, *args, stack=..., **extra_vars)."""
+
+    def run(path: str, *args: str, stack: str, **extra_vars) -> PlaybookRun:
+        return run_playbook(
+            path, *args, extra_vars={"local_endpoint_port": local_aws.port, "stack_name": stack, **extra_vars}
+        )
+
+    return run
+
+
+def outputs_of(stack: str) -> dict:
+    return json.loads((PROJECT_ROOT / ".state" / stack / "outputs.json").read_text())

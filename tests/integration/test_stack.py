@@ -1,0 +1,334 @@
+"""The whole infrastructure on the local endpoint, checked through the AWS APIs.
+
+One stack is built once for the module; the property tests read it through boto3 (never the
+playbook's own output). The lifecycle tests at the end rerun, dry-run, tear down and re-create.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.helpers.aws import StackCensus
+
+from .conftest import outputs_of
+
+STACK = "it-stack"
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+REQUIRED_TAGS = {"Project": "image-delivery", "Stack": STACK, "ManagedBy": "ansible"}
+
+
+@pytest.fixture(scope="module")
+def build(playbook):
+    """One run of site.yml on an empty endpoint (also proves the amazon.aws#2400 workaround:
+    the listener gets its rule in the same run that creates it)."""
+    run = playbook("site.yml", "-v", stack=STACK)
+    assert run.returncode == 0, run.tail()
+    return run
+
+
+@pytest.fixture(scope="module")
+def outputs(build) -> dict:
+    return outputs_of(STACK)
+
+
+@pytest.fixture(scope="module")
+def ec2(local_aws):
+    return local_aws.client("ec2")
+
+
+def by_tag(items: list[dict], key: str, value: str) -> list[dict]:
+    return [item for item in items if {t["Key"]: t["Value"] for t in item.get("Tags", [])}.get(key) == value]
+
+
+@pytest.fixture(scope="module")
+def subnets(build, ec2, outputs) -> dict[str, list[dict]]:
+    found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["Subnets"]
+    return {tier: by_tag(found, "Tier", tier) for tier in ("public", "private")}
+
+
+@pytest.fixture(scope="module")
+def security_groups(build, ec2, outputs) -> dict[str, dict]:
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])
+    return {group["GroupName"]: group for group in groups["SecurityGroups"]}
+
+
+@pytest.fixture(scope="module")
+def origin_secret(build, local_aws) -> str:
+    return local_aws.client("ssm").get_parameter(Name=f"/{STACK}/origin-secret", WithDecryption=True)["Parameter"][
+        "Value"
+    ]
+
+
+@pytest.fixture(scope="module")
+def distribution_config(build, local_aws, outputs) -> dict:
+    cf = local_aws.client("cloudfront")
+    return cf.get_distribution_config(Id=outputs["cloudfront_distribution_id"])["DistributionConfig"]
+
+
+# Network
+
+
+def test_vpc_has_public_and_private_subnets_in_two_zones(subnets, ec2, outputs):
+    vpc = ec2.describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"][0]
+    assert vpc["CidrBlock"] == "10.20.0.0/16"
+    for tier in ("public", "private"):
+        assert len(subnets[tier]) == 2
+        assert len({s["AvailabilityZone"] for s in subnets[tier]}) == 2
+    assert all(s["MapPublicIpOnLaunch"] for s in subnets["public"])
+    assert not any(s["MapPublicIpOnLaunch"] for s in subnets["private"])
+
+
+def test_public_subnets_route_to_the_internet_gateway_and_private_ones_to_nat(subnets, ec2, outputs):
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["RouteTables"]
+    default_route = {}
+    for table in tables:
+        for association in table.get("Associations", []):
+            if "SubnetId" in association:
+                route = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+                default_route[association["SubnetId"]] = route[0] if route else {}
+    for subnet in subnets["public"]:
+        assert default_route[subnet["SubnetId"]].get("GatewayId", "").startswith("igw-")
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["NatGateways"]
+    assert [n["SubnetId"] for n in nats if n["State"] == "available"][0] in {s["SubnetId"] for s in subnets["public"]}
+    for subnet in subnets["private"]:
+        assert default_route[subnet["SubnetId"]].get("NatGatewayId", "").startswith("nat-")
+
+
+# Security groups
+
+
+def test_load_balancer_accepts_only_cloudfront(security_groups, ec2):
+    prefix_list = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [CLOUDFRONT_PREFIX_LIST]}]
+    )["PrefixLists"][0]["PrefixListId"]
+    ingress = security_groups[f"{STACK}-alb"]["IpPermissions"]
+    assert [(p["FromPort"], [x["PrefixListId"] for x in p["PrefixListIds"]]) for p in ingress] == [(80, [prefix_list])]
+    assert all(not p["IpRanges"] and not p["UserIdGroupPairs"] for p in ingress)
+
+
+def test_instances_accept_only_the_load_balancer(security_groups):
+    alb, instances = security_groups[f"{STACK}-alb"], security_groups[f"{STACK}-instances"]
+    ingress = instances["IpPermissions"]
+    assert [(p["FromPort"], [g["GroupId"] for g in p["UserIdGroupPairs"]]) for p in ingress] == [(80, [alb["GroupId"]])]
+    assert all(not p["IpRanges"] and not p["PrefixListIds"] for p in ingress)
+    assert [g["GroupId"] for p in alb["IpPermissionsEgress"] for g in p["UserIdGroupPairs"]] == [instances["GroupId"]]
+
+
+# Storage
+
+
+def test_bucket_is_private_encrypted_and_versioned(build, local_aws, outputs):
+    s3, bucket = local_aws.client("s3"), outputs["bucket"]
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+def test_only_the_distribution_may_read_the_bucket_over_tls(build, local_aws, outputs):
+    s3, cf = local_aws.client("s3"), local_aws.client("cloudfront")
+    distribution_arn = cf.get_distribution(Id=outputs["cloudfront_distribution_id"])["Distribution"]["ARN"]
+    statements = {s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=outputs["bucket"])["Policy"])["Statement"]}
+    allow = statements["ReadByThisDistributionOnly"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution_arn
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+
+
+def test_catalog_table_is_keyed_on_image_id_and_on_demand(build, local_aws, outputs):
+    table = local_aws.client("dynamodb").describe_table(TableName=outputs["table"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "image_id", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+# Compute
+
+
+def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(build, ec2, security_groups):
+    data = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web", Versions=["$Default"])[
+        "LaunchTemplateVersions"
+    ][0]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert all(m["Ebs"]["Encrypted"] for m in data["BlockDeviceMappings"])
+    profile = data["IamInstanceProfile"]
+    assert profile.get("Name") == f"{STACK}-instance" or profile["Arn"].endswith(f":instance-profile/{STACK}-instance")
+    assert data["SecurityGroupIds"] == [security_groups[f"{STACK}-instances"]["GroupId"]]
+    image = ec2.describe_images(ImageIds=[data["ImageId"]])["Images"][0]
+    assert image["OwnerId"] == "136693071363" and image["Name"].startswith("debian-12-amd64-")
+    assert f"IMAGE_DELIVERY_STACK={STACK}" in base64.b64decode(data["UserData"]).decode()
+
+
+def test_one_launch_template_version_after_the_build(build, ec2):
+    versions = ec2.describe_launch_template_versions(LaunchTemplateName=f"{STACK}-web")["LaunchTemplateVersions"]
+    assert len(versions) == 1
+
+
+def test_group_spans_the_private_subnets_with_elb_health_checks(build, local_aws, outputs, subnets):
+    group = local_aws.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[outputs["autoscaling_group"]]
+    )["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (2, 4, 2)
+    assert set(group["VPCZoneIdentifier"].split(",")) == {s["SubnetId"] for s in subnets["private"]}
+    assert group["HealthCheckType"] == "ELB" and group["HealthCheckGracePeriod"] > 0
+    assert group["TargetGroupARNs"] == [outputs["target_group_arn"]]
+    assert len(group["Instances"]) == 2
+
+
+def test_group_tracks_average_cpu_at_50_percent(build, local_aws, outputs):
+    policies = local_aws.client("autoscaling").describe_policies(AutoScalingGroupName=outputs["autoscaling_group"])[
+        "ScalingPolicies"
+    ]
+    [policy] = policies
+    config = policy["TargetTrackingConfiguration"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ASGAverageCPUUtilization"
+    assert config["TargetValue"] == 50
+
+
+def test_instance_role_reads_only_this_stacks_bucket_and_table(build, local_aws, outputs):
+    iam = local_aws.client("iam")
+    role = f"{STACK}-instance"
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    statements = document["Statement"] if isinstance(document, dict) else json.loads(document)["Statement"]
+    resources = {r for s in statements for r in s["Resource"]}
+    assert "*" not in resources
+    assert all(outputs["bucket"] in r or outputs["table"] in r for r in resources)
+    actions = {a for s in statements for a in s["Action"]}
+    assert not any(a.endswith(("*", "PutObject", "DeleteObject", "PutItem", "DeleteItem")) for a in actions)
+
+
+# Load balancer
+
+
+def test_target_group_checks_healthz(build, local_aws, outputs):
+    group = local_aws.client("elbv2").describe_target_groups(TargetGroupArns=[outputs["target_group_arn"]])[
+        "TargetGroups"
+    ][0]
+    assert (group["Protocol"], group["Port"], group["HealthCheckPath"]) == ("HTTP", 80, "/healthz")
+    assert group["Matcher"]["HttpCode"] == "200"
+    assert group["HealthCheckTimeoutSeconds"] < group["HealthCheckIntervalSeconds"]
+
+
+def test_listener_forwards_only_with_the_secret_origin_header(build, local_aws, subnets, security_groups, origin_secret):
+    elb = local_aws.client("elbv2")
+    lb = elb.describe_load_balancers(Names=[f"{STACK}-alb"])["LoadBalancers"][0]
+    assert lb["Scheme"] == "internet-facing"
+    assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == {s["SubnetId"] for s in subnets["public"]}
+    assert lb["SecurityGroups"] == [security_groups[f"{STACK}-alb"]["GroupId"]]
+    [listener] = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    assert listener["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    rules = [r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    [condition] = rules[0]["Conditions"]
+    assert condition["HttpHeaderConfig"] == {"HttpHeaderName": "X-Origin-Verify", "Values": [origin_secret]}
+    assert rules[0]["Actions"][0]["Type"] == "forward"
+
+
+def test_origin_secret_is_long_random_and_never_printed(build, origin_secret):
+    assert len(origin_secret) >= 32
+    assert origin_secret not in build.output
+
+
+# CDN
+
+
+def test_distribution_sends_the_secret_header_to_the_load_balancer(distribution_config, outputs, origin_secret):
+    origins = {o["Id"]: o for o in distribution_config["Origins"]["Items"]}
+    alb = origins["load-balancer"]
+    assert alb["DomainName"] == outputs["load_balancer_dns"]
+    assert alb["CustomHeaders"]["Items"] == [{"HeaderName": "X-Origin-Verify", "HeaderValue": origin_secret}]
+
+
+def test_distribution_reads_images_from_the_bucket_through_an_access_control(distribution_config, local_aws, outputs):
+    bucket_origin = {o["Id"]: o for o in distribution_config["Origins"]["Items"]}["image-bucket"]
+    controls = local_aws.client("cloudfront").list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    assert bucket_origin["OriginAccessControlId"] == {c["Name"]: c["Id"] for c in controls}[f"{STACK}-images"]
+    assert bucket_origin["DomainName"].startswith(outputs["bucket"] + ".s3.")
+    assert bucket_origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+
+
+def test_distribution_behaviors_cache_keys_and_ttls(distribution_config):
+    default = distribution_config["DefaultCacheBehavior"]
+    behaviors = {b["PathPattern"]: b for b in distribution_config["CacheBehaviors"]["Items"]}
+    assert default["TargetOriginId"] == "load-balancer"
+    assert behaviors["/images/*"]["TargetOriginId"] == "image-bucket"
+    assert behaviors["/images/*"]["MinTTL"] == 31536000
+    assert behaviors["/img/*"]["ForwardedValues"]["QueryStringCacheKeys"]["Items"] == ["fit", "fmt", "h", "q", "w"]
+    assert behaviors["/api/*"]["ForwardedValues"]["QueryString"] is True
+    assert behaviors["/api/*"]["MaxTTL"] <= 300
+    for behavior in [default, *behaviors.values()]:
+        assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert behavior["Compress"] is True
+    assert distribution_config["PriceClass"] == "PriceClass_100"
+
+
+# Monitoring, tags, outputs
+
+
+def test_alarms_watch_5xx_unhealthy_hosts_and_response_time(build, local_aws):
+    alarms = local_aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{STACK}-")["MetricAlarms"]
+    assert {a["MetricName"] for a in alarms} == {
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "UnHealthyHostCount",
+        "TargetResponseTime",
+    }
+    assert all(a["Namespace"] == "AWS/ApplicationELB" and a["Dimensions"] for a in alarms)
+
+
+def test_every_tagged_resource_carries_the_stack_tags(build, local_aws, ec2):
+    census = StackCensus(local_aws, STACK)
+    resources = census.ec2_resources
+    prefixes = {r.split("-")[0] for r in resources}
+    assert prefixes >= {"vpc", "subnet", "igw", "nat", "rtb", "sg", "lt", "i"}
+    for resource in resources:
+        tags = {t["Key"]: t["Value"] for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]}
+        assert REQUIRED_TAGS.items() <= tags.items(), resource
+    assert set(census.everything()) >= {"ec2", "elbv2", "autoscaling", "s3", "dynamodb", "cloudfront", "iam", "ssm"}
+
+
+def test_outputs_file_describes_the_stack(outputs, local_aws):
+    cf = local_aws.client("cloudfront")
+    distribution = cf.get_distribution(Id=outputs["cloudfront_distribution_id"])["Distribution"]
+    assert outputs["cloudfront_domain"] == distribution["DomainName"]
+    lb = local_aws.client("elbv2").describe_load_balancers(Names=[f"{STACK}-alb"])["LoadBalancers"][0]
+    assert outputs["load_balancer_dns"] == lb["DNSName"]
+    assert outputs["stack_name"] == STACK and outputs["target"] == "local"
+
+
+# Lifecycle: rerun, dry run, teardown, re-create (in this order)
+
+
+def test_second_run_changes_nothing(build, playbook):
+    run = playbook("site.yml", stack=STACK)
+    assert run.returncode == 0, run.tail()
+    assert run.changed == 0, run.changed_tasks()
+
+
+def test_check_mode_on_the_built_stack_runs_clean(build, playbook):
+    run = playbook("site.yml", "--check", stack=STACK)
+    assert run.returncode == 0, run.tail()
+    # amazon.aws.autoscaling_group answers "would modify" for any existing group in check mode.
+    assert set(run.changed_tasks()) <= {"compute : Create the Auto Scaling group"}, run.changed_tasks()
+
+
+def test_teardown_leaves_nothing_and_a_second_teardown_changes_nothing(build, playbook, local_aws):
+    first = playbook("playbooks/teardown.yml", stack=STACK)
+    assert first.returncode == 0, first.tail()
+    assert StackCensus(local_aws, STACK).everything() == {}
+    second = playbook("playbooks/teardown.yml", stack=STACK)
+    assert second.returncode == 0, second.tail()
+    assert second.changed == 0, second.changed_tasks()
+
+
+def test_create_after_teardown_works(playbook, local_aws):
+    run = playbook("site.yml", stack=STACK)
+    assert run.returncode == 0, run.tail()
+    assert "cloudfront" in StackCensus(local_aws, STACK).everything()
+    cleanup = playbook("playbooks/teardown.yml", stack=STACK)
+    assert cleanup.returncode == 0, cleanup.tail()
