@@ -87,8 +87,12 @@ def start(endpoint: Endpoint, ready_timeout: float = 30.0) -> dict:
     with endpoint.log_file.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "local_aws", "run", "--host", endpoint.host, "--port", str(endpoint.port)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env=env, cwd=str(package_root),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=str(package_root),
         )
     endpoint.pid_file.write_text(f"{process.pid}\n")
     deadline = time.monotonic() + ready_timeout

@@ -21,9 +21,7 @@ def to_moto_filters(filters: dict[str, list[str]] | None) -> dict[str, list[str]
     if not filters or "resource-type" not in filters:
         return filters
     translated = dict(filters)
-    translated["resource-type"] = [
-        EC2_TO_MOTO_RESOURCE_TYPE.get(value, value) for value in filters["resource-type"]
-    ]
+    translated["resource-type"] = [EC2_TO_MOTO_RESOURCE_TYPE.get(value, value) for value in filters["resource-type"]]
     return translated
 
 

@@ -32,10 +32,10 @@ def strip_template_tag_spec(template_data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _patches() -> list[tuple[Any, str, Any]]:
+    from moto.core.responses import ActionResult
     from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
     from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend, LaunchTemplateVersion
     from moto.ec2.responses.launch_templates import LaunchTemplates
-    from moto.core.responses import ActionResult
 
     original_create = LaunchTemplateBackend.create_launch_template
 
@@ -78,20 +78,36 @@ def _patches() -> list[tuple[Any, str, Any]]:
             ref = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name}
             match = [v for v in template.versions if str(v.number) == number]
             if not match:
-                failed.append({**ref, "VersionNumber": int(number) if number.isdigit() else 0,
-                               "ResponseError": {"Code": "launchTemplateVersionDoesNotExist",
-                                                 "Message": f"Version {number} does not exist"}})
+                failed.append(
+                    {
+                        **ref,
+                        "VersionNumber": int(number) if number.isdigit() else 0,
+                        "ResponseError": {
+                            "Code": "launchTemplateVersionDoesNotExist",
+                            "Message": f"Version {number} does not exist",
+                        },
+                    }
+                )
             elif match[0].number == template.default_version_number:
-                failed.append({**ref, "VersionNumber": match[0].number,
-                               "ResponseError": {"Code": "launchTemplateVersionIsDefault",
-                                                 "Message": "The default version cannot be deleted"}})
+                failed.append(
+                    {
+                        **ref,
+                        "VersionNumber": match[0].number,
+                        "ResponseError": {
+                            "Code": "launchTemplateVersionIsDefault",
+                            "Message": "The default version cannot be deleted",
+                        },
+                    }
+                )
             else:
                 template.versions.remove(match[0])
                 deleted.append({**ref, "VersionNumber": match[0].number})
-        return ActionResult({
-            "SuccessfullyDeletedLaunchTemplateVersions": deleted,
-            "UnsuccessfullyDeletedLaunchTemplateVersions": failed,
-        })
+        return ActionResult(
+            {
+                "SuccessfullyDeletedLaunchTemplateVersions": deleted,
+                "UnsuccessfullyDeletedLaunchTemplateVersions": failed,
+            }
+        )
 
     return [
         (LaunchTemplateBackend, "create_launch_template", create_launch_template),

@@ -33,7 +33,7 @@ options:
       - Required when O(state=present).
     type: dict
   secret_origin_headers:
-    description: Custom headers per origin id, for example C({alb: {X-Origin-Verify: "..."}}); never logged.
+    description: 'Custom headers per origin id, for example C({"alb": {"X-Origin-Verify": "..."}}); never logged.'
     type: dict
     default: {}
   tags:
@@ -131,14 +131,6 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-)
-
 from ansible.module_utils.cloudfront_config import (
     config_differences,
     find_by_comment,
@@ -146,6 +138,13 @@ from ansible.module_utils.cloudfront_config import (
     tag_changes,
     with_origin_headers,
     with_quantities,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
 )
 
 
@@ -286,10 +285,8 @@ def main() -> None:
     )
     api = Distributions(module)
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(module, api)
-        else:
-            result = ensure_absent(module, api)
+        ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+        result = ensure(module, api)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Could not manage the CloudFront distribution")
     module.exit_json(**result)

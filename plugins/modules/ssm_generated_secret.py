@@ -12,8 +12,8 @@ description:
   - Ensures an SSM C(SecureString) parameter exists. When it does not, a random value is generated
     and stored; when it does, the stored value is returned unchanged, so every run (from a laptop or
     from AWX) gets the same secret without it ever being written to the repository or a log.
-  - The task that calls this module must set C(no_log: true): a module cannot mask a value it
-    returns (Ansible would replace the returned value itself with a placeholder).
+  - "The task that calls this module must set C(no_log: true) because a module cannot mask a value it
+    returns (Ansible would replace the returned value itself with a placeholder)."
   - amazon.aws.ssm_parameter can write a value but does not return it; the aws_ssm lookup reads one
     but cannot create it, and lookups run outside the play's module_defaults.
 author: image-delivery contributors
@@ -67,7 +67,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 value:
-  description: The secret. Register it from a task with C(no_log: true).
+  description: "The secret. Register it from a task with C(no_log: true)."
   returned: when state is present
   type: str
 version:
@@ -81,12 +81,11 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible.module_utils.generated_secrets import generate_secret, parameter_name_is_valid
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-
-from ansible.module_utils.generated_secrets import generate_secret, parameter_name_is_valid
 
 CHECK_MODE_PLACEHOLDER = "check-mode-placeholder-secret-value"
 

@@ -119,9 +119,7 @@ class StackCensus:
             if profile["InstanceProfileName"].startswith(f"{self.stack}-")
         ]
         found["ssm"] = [
-            p["Name"]
-            for p in ssm.describe_parameters()["Parameters"]
-            if p["Name"].startswith(f"/{self.stack}/")
+            p["Name"] for p in ssm.describe_parameters()["Parameters"] if p["Name"].startswith(f"/{self.stack}/")
         ]
         found["cloudwatch"] = [
             a["AlarmName"] for a in cw.describe_alarms(AlarmNamePrefix=f"{self.stack}-")["MetricAlarms"]

@@ -92,7 +92,8 @@ def test_public_subnets_route_to_the_internet_gateway_and_private_ones_to_nat(su
     for subnet in subnets["public"]:
         assert default_route[subnet["SubnetId"]].get("GatewayId", "").startswith("igw-")
     nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}])["NatGateways"]
-    assert [n["SubnetId"] for n in nats if n["State"] == "available"][0] in {s["SubnetId"] for s in subnets["public"]}
+    [nat_subnet] = [n["SubnetId"] for n in nats if n["State"] == "available"]
+    assert nat_subnet in {s["SubnetId"] for s in subnets["public"]}
     for subnet in subnets["private"]:
         assert default_route[subnet["SubnetId"]].get("NatGatewayId", "").startswith("nat-")
 
@@ -132,7 +133,9 @@ def test_bucket_is_private_encrypted_and_versioned(build, local_aws, outputs):
 def test_only_the_distribution_may_read_the_bucket_over_tls(build, local_aws, outputs):
     s3, cf = local_aws.client("s3"), local_aws.client("cloudfront")
     distribution_arn = cf.get_distribution(Id=outputs["cloudfront_distribution_id"])["Distribution"]["ARN"]
-    statements = {s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=outputs["bucket"])["Policy"])["Statement"]}
+    statements = {
+        s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=outputs["bucket"])["Policy"])["Statement"]
+    }
     allow = statements["ReadByThisDistributionOnly"]
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
@@ -215,7 +218,9 @@ def test_target_group_checks_healthz(build, local_aws, outputs):
     assert group["HealthCheckTimeoutSeconds"] < group["HealthCheckIntervalSeconds"]
 
 
-def test_listener_forwards_only_with_the_secret_origin_header(build, local_aws, subnets, security_groups, origin_secret):
+def test_listener_forwards_only_with_the_secret_origin_header(
+    build, local_aws, subnets, security_groups, origin_secret
+):
     elb = local_aws.client("elbv2")
     lb = elb.describe_load_balancers(Names=[f"{STACK}-alb"])["LoadBalancers"][0]
     assert lb["Scheme"] == "internet-facing"
@@ -287,7 +292,10 @@ def test_every_tagged_resource_carries_the_stack_tags(build, local_aws, ec2):
     prefixes = {r.split("-")[0] for r in resources}
     assert prefixes >= {"vpc", "subnet", "igw", "nat", "rtb", "sg", "lt", "i"}
     for resource in resources:
-        tags = {t["Key"]: t["Value"] for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]}
+        tags = {
+            t["Key"]: t["Value"]
+            for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]
+        }
         assert REQUIRED_TAGS.items() <= tags.items(), resource
     assert set(census.everything()) >= {"ec2", "elbv2", "autoscaling", "s3", "dynamodb", "cloudfront", "iam", "ssm"}
 

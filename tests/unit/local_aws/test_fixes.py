@@ -134,7 +134,9 @@ def test_deleting_versions_keeps_numbers_with_the_fix(aws):
         versions = ec2.describe_launch_template_versions(LaunchTemplateName="web", Versions=["3", "4"])
         ec2.delete_launch_template(LaunchTemplateName="web")
     assert [v["VersionNumber"] for v in result["SuccessfullyDeletedLaunchTemplateVersions"]] == [2]
-    failed = {v["VersionNumber"]: v["ResponseError"]["Code"] for v in result["UnsuccessfullyDeletedLaunchTemplateVersions"]}
+    failed = {
+        v["VersionNumber"]: v["ResponseError"]["Code"] for v in result["UnsuccessfullyDeletedLaunchTemplateVersions"]
+    }
     assert failed == {1: "launchTemplateVersionIsDefault", 9: "launchTemplateVersionDoesNotExist"}
     assert [(v["VersionNumber"], v["LaunchTemplateData"]["ImageId"]) for v in versions["LaunchTemplateVersions"]] == [
         (3, "ami-3"),
@@ -256,7 +258,9 @@ def new_load_balancer_attributes() -> dict[str, str]:
     ec2, elb = client("ec2"), client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{zone}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"eu-west-1{zone}")["Subnet"][
+            "SubnetId"
+        ]
         for i, zone in enumerate("ab")
     ]
     arn = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
@@ -290,7 +294,13 @@ def group_tag_keys() -> list[str]:
     asg = client("autoscaling")
     asg.create_or_update_tags(
         Tags=[
-            {"ResourceId": "web", "ResourceType": "auto-scaling-group", "Key": key, "Value": "v", "PropagateAtLaunch": True}
+            {
+                "ResourceId": "web",
+                "ResourceType": "auto-scaling-group",
+                "Key": key,
+                "Value": "v",
+                "PropagateAtLaunch": True,
+            }
             for key in ("Stack", "Name", "Project")
         ]
     )

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+from cloudfront_config import (
+    config_differences,
+    find_by_comment,
+    merged_config,
+    tag_changes,
+    with_origin_headers,
+    with_quantities,
+)
+
+CURRENT = {
+    "Comment": "stack",
+    "Enabled": True,
+    "Aliases": {"Quantity": 0},
+    "Origins": {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "alb",
+                "DomainName": "alb.example",
+                "OriginPath": "",
+                "CustomHeaders": {"Quantity": 1, "Items": [{"HeaderName": "X-Origin-Verify", "HeaderValue": "s1"}]},
+                "ConnectionAttempts": 3,
+            }
+        ],
+    },
+    "DefaultCacheBehavior": {"TargetOriginId": "alb", "MinTTL": 0, "DefaultTTL": 60, "SmoothStreaming": False},
+}
+
+
+def desired(**changes):
+    config = {
+        "Comment": "stack",
+        "Enabled": True,
+        "Aliases": {"Items": []},
+        "Origins": {"Items": [{"Id": "alb", "DomainName": "alb.example", "OriginPath": ""}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "alb", "MinTTL": 0, "DefaultTTL": 60},
+    }
+    config.update(changes)
+    return with_origin_headers(with_quantities(config), {"alb": {"X-Origin-Verify": "s1"}})
+
+
+def test_quantities_are_added_everywhere():
+    document = with_quantities({"A": {"Items": [{"B": {"Items": [1, 2]}}]}, "C": {"Items": []}})
+    assert document == {
+        "A": {"Items": [{"B": {"Items": [1, 2], "Quantity": 2}}], "Quantity": 1},
+        "C": {"Items": [], "Quantity": 0},
+    }
+
+
+def test_a_wrong_explicit_quantity_is_an_error():
+    with pytest.raises(ValueError, match="Quantity 3"):
+        with_quantities({"Items": [1], "Quantity": 3})
+
+
+def test_same_config_has_no_differences_despite_api_defaults():
+    assert config_differences(CURRENT, desired()) == []
+
+
+def test_changed_scalars_lists_and_missing_keys_are_reported_by_path():
+    changed = desired(Enabled=False, PriceClass="PriceClass_All")
+    changed["Origins"]["Items"][0]["DomainName"] = "other.example"
+    assert config_differences(CURRENT, changed) == [
+        "Enabled",
+        "Origins.Items[0].DomainName",
+        "PriceClass",
+    ]
+
+
+def test_a_changed_secret_header_is_a_difference_without_its_value():
+    rotated = with_origin_headers(desired(), {"alb": {"X-Origin-Verify": "s2"}})
+    differences = config_differences(CURRENT, rotated)
+    assert differences == ["Origins.Items[0].CustomHeaders.Items[0].HeaderValue"]
+    assert not any("s2" in path for path in differences)
+
+
+def test_list_length_changes_are_differences():
+    more = desired()
+    more["Origins"]["Items"].append({"Id": "bucket", "DomainName": "b.s3.amazonaws.com"})
+    del more["Origins"]["Quantity"]
+    assert config_differences(CURRENT, with_quantities(more)) == ["Origins.Items", "Origins.Quantity"]
+
+
+def test_merge_keeps_current_values_the_desired_config_does_not_name():
+    merged = merged_config(CURRENT, desired(Enabled=False))
+    assert merged["Enabled"] is False
+    assert merged["DefaultCacheBehavior"]["SmoothStreaming"] is False
+    assert merged["Origins"]["Items"][0].get("ConnectionAttempts") is None  # lists are replaced whole
+    assert CURRENT["Enabled"] is True  # inputs are not modified
+
+
+def test_origin_headers_replace_same_named_headers_and_reject_unknown_origins():
+    config = {
+        "Origins": {"Items": [{"Id": "alb", "CustomHeaders": {"Items": [{"HeaderName": "X-A", "HeaderValue": "1"}]}}]}
+    }
+    result = with_origin_headers(config, {"alb": {"X-A": "2", "X-B": "3"}})
+    assert result["Origins"]["Items"][0]["CustomHeaders"] == {
+        "Quantity": 2,
+        "Items": [{"HeaderName": "X-A", "HeaderValue": "2"}, {"HeaderName": "X-B", "HeaderValue": "3"}],
+    }
+    with pytest.raises(ValueError, match="unknown origins: nope"):
+        with_origin_headers(config, {"nope": {"X": "1"}})
+
+
+def test_find_by_comment_is_exact():
+    summaries = [{"Id": "A", "Comment": "stack"}, {"Id": "B", "Comment": "stack two"}, {"Id": "C"}]
+    assert [s["Id"] for s in find_by_comment(summaries, "stack")] == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "purge", "expected"),
+    [
+        ({"a": "1"}, {"a": "1"}, True, ({}, [])),
+        ({"a": "1", "b": "2"}, {"a": "9"}, True, ({"a": "9"}, ["b"])),
+        ({"a": "1", "b": "2"}, {"a": "1"}, False, ({}, [])),
+    ],
+)
+def test_tag_changes(current, wanted, purge, expected):
+    assert tag_changes(current, wanted, purge) == expected
