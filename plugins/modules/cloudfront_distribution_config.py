@@ -263,7 +263,8 @@ def ensure_absent(module: AnsibleAWSModule, api: Distributions) -> dict:
     try:
         api.client.delete_distribution(Id=existing["Id"], IfMatch=etag, aws_retry=True)
     except is_boto3_error_code("NoSuchDistribution"):
-        pass
+        # Deleted by someone else while we waited: the goal (absent) is reached all the same.
+        return {"changed": False, "differences": [], **summary(existing)}
     return {"changed": True, "differences": ["(delete)"], **summary(existing)}
 
 
