@@ -54,10 +54,11 @@ class StackCensus:
         found = [v["VpcId"] for v in ec2.describe_vpcs(Filters=tag)["Vpcs"]]
         found += [s["SubnetId"] for s in ec2.describe_subnets(Filters=tag)["Subnets"]]
         found += [g["InternetGatewayId"] for g in ec2.describe_internet_gateways(Filters=tag)["InternetGateways"]]
+        # Selected by their own Tags: moto's DescribeNatGateways ignores tag filters.
         found += [
             n["NatGatewayId"]
-            for n in ec2.describe_nat_gateways(Filters=tag)["NatGateways"]
-            if n["State"] not in ("deleted", "deleting")
+            for n in ec2.describe_nat_gateways()["NatGateways"]
+            if self._is_ours(self._tags(n.get("Tags", []))) and n["State"] not in ("deleted", "deleting")
         ]
         found += [r["RouteTableId"] for r in ec2.describe_route_tables(Filters=tag)["RouteTables"]]
         found += [g["GroupId"] for g in ec2.describe_security_groups(Filters=tag)["SecurityGroups"]]
