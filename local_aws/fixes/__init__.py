@@ -16,6 +16,7 @@ from . import (
     ec2_tag_resource_types,
     elbv2_attributes,
     launch_templates,
+    s3_bucket_policy_conditions,
 )
 from ._patching import Fix, applied
 
@@ -29,6 +30,7 @@ ALL_FIXES: list[Fix] = [
     cloudfront_s3_origins.FIX,
     elbv2_attributes.FIX,
     debian_ami.FIX,
+    s3_bucket_policy_conditions.FIX,
 ]
 
 

@@ -24,9 +24,11 @@ options:
     type: str
     required: true
   caller_reference:
-    description: Caller reference used when creating; an existing distribution with another one is an error.
+    description:
+      - Caller reference used when creating; an existing distribution with another one is an error.
+      - Required when O(state=present).
     type: str
-    required: true
+    default: ""
   config:
     description:
       - The C(DistributionConfig) without C(CallerReference) and C(Comment), as in the CloudFront API.
@@ -45,9 +47,12 @@ options:
     type: bool
     default: true
   state:
-    description: Whether the distribution should exist. Deleting disables it first and waits for that.
+    description:
+      - Whether the distribution should exist. Deleting disables it first and waits for that.
+      - C(info) only looks the distribution up by O(comment) and changes nothing (O(caller_reference) is
+        then ignored), for plays that need the id without managing the distribution.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, info]
     default: present
   wait:
     description: Wait until the distribution is deployed after a change (always done before a delete).
@@ -247,6 +252,11 @@ def ensure_present(module: AnsibleAWSModule, api: Distributions) -> dict:
     return {"changed": True, "differences": differences, **summary({**existing, **distribution})}
 
 
+def look_up(module: AnsibleAWSModule, api: Distributions) -> dict:
+    existing = api.find(module.params["comment"])
+    return {"changed": False, "differences": [], **(summary(existing) if existing else {})}
+
+
 def ensure_absent(module: AnsibleAWSModule, api: Distributions) -> dict:
     existing = api.find(module.params["comment"])
     if existing is None:
@@ -272,21 +282,21 @@ def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=dict(
             comment=dict(type="str", required=True),
-            caller_reference=dict(type="str", required=True),
+            caller_reference=dict(type="str", default=""),
             config=dict(type="dict"),
             secret_origin_headers=dict(type="dict", default={}, no_log=True),
             tags=dict(type="dict", default={}),
             purge_tags=dict(type="bool", default=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+            state=dict(type="str", choices=["present", "absent", "info"], default="present"),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
         ),
-        required_if=[("state", "present", ["config"])],
+        required_if=[("state", "present", ["config", "caller_reference"])],
         supports_check_mode=True,
     )
     api = Distributions(module)
     try:
-        ensure = ensure_present if module.params["state"] == "present" else ensure_absent
+        ensure = {"present": ensure_present, "absent": ensure_absent, "info": look_up}[module.params["state"]]
         result = ensure(module, api)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Could not manage the CloudFront distribution")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import botocore.exceptions
 import pytest
 
 from local_aws.fixes import (
@@ -16,6 +19,7 @@ from local_aws.fixes import (
     ec2_tag_resource_types,
     elbv2_attributes,
     launch_templates,
+    s3_bucket_policy_conditions,
 )
 
 from .conftest import client
@@ -366,3 +370,72 @@ def test_s3_origin_keeps_access_control_with_the_fix(aws):
         stored = stored_s3_origin()
     assert stored["S3OriginConfig"] == {"OriginAccessIdentity": ""}
     assert stored["OriginAccessControlId"] == stored["control"]
+
+
+# S3 bucket policy conditions
+
+TLS_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "ReadByOneDistribution",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::bucket/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}},
+        },
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ],
+}
+
+
+def put_into_policy_bucket(policy: dict) -> None:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_policy(Bucket="bucket", Policy=json.dumps(policy))
+    s3.put_object(Bucket="bucket", Key="a.txt", Body=b"x")
+    assert s3.get_object(Bucket="bucket", Key="a.txt")["Body"].read() == b"x"
+
+
+def test_tls_only_policy_denies_the_owner_without_the_fix(aws):
+    with pytest.raises(botocore.exceptions.ClientError, match="403"):
+        put_into_policy_bucket(TLS_ONLY_POLICY)
+
+
+def test_tls_only_policy_lets_the_owner_write_and_read_with_the_fix(aws):
+    with applied([s3_bucket_policy_conditions.FIX]):
+        put_into_policy_bucket(TLS_ONLY_POLICY)
+
+
+def test_an_unconditional_deny_still_denies_with_the_fix(aws):
+    deny_puts = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bucket/*"}
+        ],
+    }
+    with applied([s3_bucket_policy_conditions.FIX]), pytest.raises(botocore.exceptions.ClientError, match="403"):
+        put_into_policy_bucket(deny_puts)
+
+
+@pytest.mark.parametrize(
+    ("condition", "holds"),
+    [
+        ({"Bool": {"aws:SecureTransport": "false"}}, False),
+        ({"Bool": {"aws:SecureTransport": "true"}}, True),
+        ({"StringEquals": {"AWS:SourceArn": "arn:x"}}, False),
+        ({"StringEqualsIfExists": {"AWS:SourceArn": "arn:x"}}, True),
+        ({"StringLike": {"aws:securetransport": "t*"}}, True),
+        ({"NumericLessThan": {"aws:SecureTransport": "1"}}, False),
+    ],
+)
+def test_condition_evaluation_follows_aws(condition, holds):
+    assert s3_bucket_policy_conditions.condition_holds(condition, {"aws:SecureTransport": "true"}) is holds

@@ -1,0 +1,235 @@
+# Copyright: image-delivery contributors
+# Apache License 2.0
+"""The one definition of a catalog entry, shared by the Ansible plugins and the image API.
+
+Pure Python, standard library only: the modules import it as ``ansible.module_utils.catalog_schema``
+and the API package vendors this very file at build time, so the two can never disagree on a field.
+
+A catalog entry is a flat dict (see ``ENTRY_FIELDS``). In DynamoDB every entry is one item keyed by
+``image_id``; one extra item, ``CATALOG_ITEM_ID``, holds the catalog version that the API polls and
+the invalidation paths a publish run has planned but not yet confirmed (a write-ahead record: a run
+that dies before invalidating leaves them there, and the next run invalidates them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+SCHEMA_VERSION = 1
+
+# Field name -> Python type of its value. Every entry has every field.
+ENTRY_FIELDS: dict[str, type] = {
+    "image_id": str,  # slug of the path relative to the image folder, without extension
+    "name": str,  # file name, e.g. "by-the-water.jpg"
+    "path": str,  # path relative to the image folder, "/" separated
+    "title": str,
+    "tags": list,  # lower-case, unique, sorted strings
+    "sha256": str,  # hex digest of the file's bytes
+    "key": str,  # content-addressed object key in the bucket
+    "content_type": str,
+    "format": str,  # jpeg | png | webp | gif
+    "width": int,  # as displayed, after EXIF orientation
+    "height": int,
+    "orientation": str,  # landscape | portrait | square
+    "bytes": int,
+    "colour": str,  # dominant colour, "#rrggbb"
+}
+
+FORMATS: dict[str, tuple[str, str]] = {
+    # format -> (file extension used in keys, Content-Type)
+    "jpeg": ("jpg", "image/jpeg"),
+    "png": ("png", "image/png"),
+    "webp": ("webp", "image/webp"),
+    "gif": ("gif", "image/gif"),
+}
+ORIENTATIONS = ("landscape", "portrait", "square")
+
+# The item that carries the catalog's version; slugs never start with "_", so it cannot collide.
+CATALOG_ITEM_ID = "_catalog"
+KEY_PREFIX = "images/"
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_STOP_WORDS = frozenset(
+    {"a", "an", "and", "at", "by", "for", "from", "in", "is", "of", "on", "the", "this", "that", "to", "with"}
+)
+
+
+class CatalogSchemaError(ValueError):
+    """An entry or item that does not follow the schema."""
+
+
+def _ascii_lower(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by "-": ``"Animals/Cat Photo"`` -> ``"animals-cat-photo"``."""
+    return _SLUG_SEPARATORS.sub("-", _ascii_lower(text)).strip("-")
+
+
+def image_id_for(relative_path: str) -> str:
+    """The stable id of an image: the slug of its relative path without the extension."""
+    stem = relative_path.rsplit(".", 1)[0] if "." in relative_path.rsplit("/", 1)[-1] else relative_path
+    return slugify(stem)
+
+
+def content_key(sha256: str, image_id: str, image_format: str) -> str:
+    """Content-addressed object key: ``images/<16 hex of sha256>/<image_id>.<ext>``."""
+    if not _SHA256.match(sha256):
+        raise CatalogSchemaError(f"not a sha256 hex digest: {sha256!r}")
+    if image_format not in FORMATS:
+        raise CatalogSchemaError(f"unsupported format {image_format!r}; expected one of {sorted(FORMATS)}")
+    return f"{KEY_PREFIX}{sha256[:16]}/{image_id}.{FORMATS[image_format][0]}"
+
+
+def text_tokens(text: str) -> list[str]:
+    """Search tokens of a text: camelCase and separators split, lower-cased, stop words and
+    one-character or purely numeric tokens dropped, order kept, no repeats."""
+    spaced = _CAMEL_BOUNDARY.sub(" ", text)
+    seen: dict[str, None] = {}
+    for token in _TOKEN.findall(_ascii_lower(spaced)):
+        if len(token) > 1 and not token.isdigit() and token not in _STOP_WORDS:
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+def normalise_tags(tags: Iterable[str]) -> list[str]:
+    """Tags lower-cased, trimmed, inner whitespace collapsed, de-duplicated and sorted."""
+    cleaned = {" ".join(_ascii_lower(str(tag)).split()) for tag in tags}
+    return sorted(tag for tag in cleaned if tag)
+
+
+def search_tokens(entry: Mapping) -> list[str]:
+    """Every token a search can match for an entry: id, title and tags (tags split into words too)."""
+    tokens: dict[str, None] = {}
+    for text in (entry.get("image_id", ""), entry.get("title", ""), *entry.get("tags", [])):
+        for token in text_tokens(text):
+            tokens.setdefault(token, None)
+    return list(tokens)
+
+
+def orientation_of(width: int, height: int) -> str:
+    if width == height:
+        return "square"
+    return "landscape" if width > height else "portrait"
+
+
+def validate_entry(entry: Mapping) -> dict:
+    """Return a copy of ``entry`` checked against the schema; raise CatalogSchemaError otherwise."""
+    if not isinstance(entry, Mapping):
+        raise CatalogSchemaError(f"a catalog entry must be a mapping, got {type(entry).__name__}")
+    missing = sorted(set(ENTRY_FIELDS) - set(entry))
+    unknown = sorted(set(entry) - set(ENTRY_FIELDS))
+    if missing or unknown:
+        raise CatalogSchemaError(f"entry {entry.get('image_id')!r}: missing fields {missing}, unknown fields {unknown}")
+    for field, kind in ENTRY_FIELDS.items():
+        value = entry[field]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise CatalogSchemaError(f"entry {entry['image_id']!r}: {field} must be an integer, got {value!r}")
+        if not isinstance(value, kind):
+            raise CatalogSchemaError(f"entry {entry['image_id']!r}: {field} must be {kind.__name__}, got {value!r}")
+    image_id = entry["image_id"]
+    if not image_id or slugify(image_id) != image_id:
+        raise CatalogSchemaError(f"image_id {image_id!r} is not a slug")
+    if entry["format"] not in FORMATS:
+        raise CatalogSchemaError(f"entry {image_id!r}: unsupported format {entry['format']!r}")
+    if entry["key"] != content_key(entry["sha256"], image_id, entry["format"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: key {entry['key']!r} is not its content key")
+    if entry["orientation"] != orientation_of(entry["width"], entry["height"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: orientation does not match {entry['width']}x{entry['height']}")
+    if entry["width"] <= 0 or entry["height"] <= 0 or entry["bytes"] <= 0:
+        raise CatalogSchemaError(f"entry {image_id!r}: width, height and bytes must be positive")
+    if not _COLOUR.match(entry["colour"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: colour {entry['colour']!r} is not #rrggbb")
+    if not all(isinstance(tag, str) for tag in entry["tags"]) or entry["tags"] != normalise_tags(entry["tags"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: tags must be lower-case, unique and sorted")
+    return dict(entry)
+
+
+def catalog_version(entries: Iterable[Mapping]) -> str:
+    """A version that changes exactly when any entry changes: 16 hex of a hash of the sorted entries."""
+    canonical = json.dumps(sorted(entries, key=lambda e: e["image_id"]), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{SCHEMA_VERSION}:{canonical}".encode()).hexdigest()[:16]
+
+
+def catalog_diff(previous: Iterable[Mapping], current: Iterable[Mapping]) -> dict[str, list[str]]:
+    """Compare two catalogs by image_id.
+
+    Returns sorted id lists: ``added``, ``removed``, ``changed`` (any field differs),
+    ``content_changed`` (the subset of ``changed`` whose bytes differ) and ``unchanged``.
+    """
+    before = {entry["image_id"]: entry for entry in previous}
+    after = {entry["image_id"]: entry for entry in current}
+    common = before.keys() & after.keys()
+    changed = sorted(i for i in common if dict(before[i]) != dict(after[i]))
+    return {
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": changed,
+        "content_changed": [i for i in changed if before[i]["sha256"] != after[i]["sha256"]],
+        "unchanged": sorted(common - set(changed)),
+    }
+
+
+def to_item(entry: Mapping) -> dict:
+    """A validated entry as a DynamoDB item in the low-level attribute-value format."""
+    item: dict[str, dict] = {}
+    for field, value in validate_entry(entry).items():
+        if ENTRY_FIELDS[field] is int:
+            item[field] = {"N": str(value)}
+        elif ENTRY_FIELDS[field] is list:
+            item[field] = {"L": [{"S": tag} for tag in value]}
+        else:
+            item[field] = {"S": value}
+    return item
+
+
+def from_item(item: Mapping) -> dict:
+    """The entry a DynamoDB item (low-level format) holds; raises CatalogSchemaError when malformed."""
+    entry: dict = {}
+    try:
+        for field, kind in ENTRY_FIELDS.items():
+            value = item[field]
+            if kind is int:
+                entry[field] = int(value["N"])
+            elif kind is list:
+                entry[field] = [element["S"] for element in value.get("L", [])]
+            else:
+                entry[field] = value["S"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise CatalogSchemaError(f"item {item.get('image_id')!r} is not a catalog entry: {error!r}") from error
+    return validate_entry(entry)
+
+
+def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = ()) -> dict:
+    """The DynamoDB item that announces a catalog version (and any invalidation still to confirm)."""
+    item = {
+        "image_id": {"S": CATALOG_ITEM_ID},
+        "schema": {"N": str(SCHEMA_VERSION)},
+        "version": {"S": version},
+        "image_count": {"N": str(image_count)},
+    }
+    paths = sorted(set(pending_paths))
+    if paths:
+        item["pending_paths"] = {"L": [{"S": path} for path in paths]}
+    return item
+
+
+def read_catalog_item(item: Mapping | None) -> dict:
+    """The plain values of the catalog item (empty version when the table has none yet)."""
+    if not item:
+        return {"version": "", "image_count": 0, "pending_paths": []}
+    return {
+        "version": item.get("version", {}).get("S", ""),
+        "image_count": int(item.get("image_count", {}).get("N", "0")),
+        "pending_paths": [path["S"] for path in item.get("pending_paths", {}).get("L", [])],
+    }

@@ -1,0 +1,253 @@
+#!/usr/bin/python
+# Copyright: image-delivery contributors
+# Apache License 2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: image_catalog
+short_description: Index a folder of images into catalog entries and compare them with a previous catalog
+description:
+  - Scans O(path) recursively and returns one catalog entry per image (JPEG, PNG, WebP, GIF), in the
+    schema defined once in C(plugins/module_utils/catalog_schema.py) and shared with the image API.
+  - "Each entry has: C(image_id) (slug of the relative path without extension), C(name), C(path),
+    C(title), C(tags), C(sha256), C(key) (C(images/<16 hex of sha256>/<image_id>.<ext>)), C(content_type),
+    C(format), C(width) and C(height) as displayed (after EXIF orientation), C(orientation)
+    (landscape, portrait or square), C(bytes) and C(colour) (dominant colour, C(#rrggbb))."
+  - "Tags come from the words of the relative path, a sidecar file next to the image (C(<stem>.yml),
+    C(<stem>.yaml) or C(<stem>.json) with C(title), C(description), C(tags)), the EXIF
+    C(ImageDescription) and C(XPKeywords) and the IPTC keywords; lower-cased and de-duplicated.
+    The title is the sidecar's, else EXIF C(XPTitle), else C(ImageDescription), else the file name."
+  - Incremental. With O(cache_path), a file whose size and modification time (and its sidecar's) did
+    not change since the last scan is neither read nor decoded again.
+  - Files that cannot go into the catalog (corrupt, unreadable, unsupported format, more pixels than
+    O(max_pixels), a malformed sidecar, an id already taken) are listed in RV(skipped) with a reason;
+    the task fails only with O(fail_on_skipped=true). Identical files are listed in RV(duplicates).
+  - The module only reads the image folder. It never reports C(changed); in check mode it does not write
+    the cache either.
+author: image-delivery contributors
+requirements:
+  - Pillow
+options:
+  path:
+    description: Folder holding the images.
+    type: path
+    required: true
+  include:
+    description:
+      - Patterns (fnmatch, case-insensitive, matched against the C(/)-separated path relative to
+        O(path); C(*) also matches C(/)) of the files to index.
+    type: list
+    elements: str
+    default: ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
+  exclude:
+    description: Patterns of files to leave out, applied after O(include). The default skips hidden files.
+    type: list
+    elements: str
+    default: [".*", "*/.*"]
+  previous:
+    description: The previous catalog (a list of entries) to compare with, for example the table's.
+    type: list
+    elements: dict
+    default: []
+  cache_path:
+    description: JSON file keeping what the last scan learned; created when missing. Omit to scan everything.
+    type: path
+  max_pixels:
+    description: Images with more pixels than this are skipped (decompression bomb guard).
+    type: int
+    default: 64000000
+  fail_on_skipped:
+    description: Fail the task when any file was skipped.
+    type: bool
+    default: false
+  workers:
+    description: Files decoded in parallel; C(0) picks one more than the number of CPUs (at most 8).
+    type: int
+    default: 0
+"""
+
+EXAMPLES = r"""
+- name: Index the image folder against the published catalog
+  image_catalog:
+    path: "{{ playbook_dir }}/../files/images"
+    previous: "{{ published.images }}"
+    cache_path: "{{ stack_state_dir }}/catalog-cache.json"
+  register: catalog
+
+- name: Fail on any unreadable image
+  image_catalog:
+    path: /srv/images
+    include: ["photos/*.jpg"]
+    exclude: ["photos/drafts/*"]
+    fail_on_skipped: true
+"""
+
+RETURN = r"""
+images:
+  description: The catalog entries, sorted by path.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - image_id: photos-by-the-water
+      name: by-the-water.jpg
+      path: photos/by-the-water.jpg
+      title: Wooden jetty by the water
+      tags: [by, jetty, lake, photos, summer, the, water, wood]
+      sha256: 2d7c0a6c9f0e3b1a...
+      key: images/2d7c0a6c9f0e3b1a/photos-by-the-water.jpg
+      content_type: image/jpeg
+      format: jpeg
+      width: 2560
+      height: 1600
+      orientation: landscape
+      bytes: 493422
+      colour: "#3a4c5e"
+version:
+  description: Catalog version, 16 hex characters that change exactly when any entry changes.
+  returned: always
+  type: str
+changes:
+  description:
+    - How the folder differs from O(previous), as sorted id lists (C(changed) is a reserved result key,
+      hence the nesting).
+  returned: always
+  type: dict
+  contains:
+    added:
+      description: Ids in the folder but not in O(previous).
+      type: list
+      elements: str
+    changed:
+      description: Ids whose entry differs from O(previous) (content or metadata).
+      type: list
+      elements: str
+    content_changed:
+      description: The subset of C(changed) whose bytes differ.
+      type: list
+      elements: str
+    removed:
+      description: Ids in O(previous) but no longer in the folder.
+      type: list
+      elements: str
+    unchanged:
+      description: Ids whose entry equals the previous one.
+      type: list
+      elements: str
+skipped:
+  description: Files left out, each with C(path) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: broken.jpg, reason: "corrupt jpeg data: image file is truncated"}]
+duplicates:
+  description: Groups of ids whose files have identical bytes.
+  returned: always
+  type: list
+  elements: list
+stats:
+  description: C(files) selected, C(indexed) (read and decoded), C(from_cache).
+  returned: always
+  type: dict
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.catalog_schema import catalog_diff, catalog_version
+from ansible.module_utils.image_inspect import Image
+from ansible.module_utils.image_scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, scan
+
+try:
+    import yaml
+
+    def load_yaml(text: str):
+        return yaml.safe_load(text)
+
+except ImportError:  # PyYAML ships with ansible-core
+    load_yaml = json.loads
+
+
+def read_cache(path: str | None) -> dict:
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}  # a damaged cache only costs a full scan
+
+
+def write_cache(path: str, cache: dict) -> None:
+    """Write atomically, so an interrupted run leaves the old cache or the new one, never half."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".catalog-cache-")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(cache, handle, separators=(",", ":"))
+    os.replace(temporary, path)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            include=dict(type="list", elements="str", default=DEFAULT_INCLUDE),
+            exclude=dict(type="list", elements="str", default=DEFAULT_EXCLUDE),
+            previous=dict(type="list", elements="dict", default=[]),
+            cache_path=dict(type="path"),
+            max_pixels=dict(type="int", default=64_000_000),
+            fail_on_skipped=dict(type="bool", default=False),
+            workers=dict(type="int", default=0),
+        ),
+        supports_check_mode=True,
+    )
+    if Image is None:
+        module.fail_json(msg=missing_required_lib("Pillow"))
+    params = module.params
+    root = Path(params["path"])
+    if not root.is_dir():
+        module.fail_json(msg=f"path {params['path']} is not a folder")
+    if params["max_pixels"] < 1 or params["workers"] < 0:
+        module.fail_json(msg="max_pixels must be positive and workers zero or more")
+    if not params["include"]:
+        module.fail_json(msg="include must list at least one pattern")
+
+    result = scan(
+        root,
+        include=params["include"],
+        exclude=params["exclude"],
+        max_pixels=params["max_pixels"],
+        cache=read_cache(params["cache_path"]),
+        workers=params["workers"],
+        load_yaml=load_yaml,
+    )
+    if params["cache_path"] and not module.check_mode:
+        try:
+            write_cache(params["cache_path"], result.cache)
+        except OSError as error:
+            module.warn(f"could not write the catalog cache {params['cache_path']}: {error}")
+
+    diff = catalog_diff(params["previous"], result.entries)
+    output = dict(
+        changed=False,
+        images=result.entries,
+        version=catalog_version(result.entries),
+        skipped=result.skipped,
+        duplicates=result.duplicates,
+        stats=result.stats,
+        changes=diff,
+    )
+    if result.skipped and params["fail_on_skipped"]:
+        reasons = "; ".join(f"{item['path']}: {item['reason']}" for item in result.skipped)
+        module.fail_json(msg=f"{len(result.skipped)} file(s) skipped: {reasons}", **output)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# Copyright: image-delivery contributors
+# Apache License 2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: s3_content_upload
+short_description: Upload content-addressed files to S3, skipping the ones already there
+description:
+  - For keys that name their content (a hash in the key), an object that exists with the right size
+    is the right object. The module lists the bucket once per key prefix and uploads only the files
+    whose key is missing or has another size, with the given Content-Type and Cache-Control.
+  - One call for the whole set, unlike a loop over amazon.aws.s3_object (one module start-up and
+    at least one request per file even when nothing changes).
+  - Never deletes - old content keys stay for caches and clients still holding them; expire them with
+    a lifecycle rule.
+  - In check mode lists what would be uploaded.
+author: image-delivery contributors
+options:
+  bucket:
+    description: Bucket name.
+    type: str
+    required: true
+  objects:
+    description: Files to upload.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      src:
+        description: Local file.
+        type: path
+        required: true
+      key:
+        description: Object key.
+        type: str
+        required: true
+      content_type:
+        description: Content-Type of the object.
+        type: str
+        required: true
+  cache_control:
+    description: Cache-Control of uploaded objects.
+    type: str
+    default: "public, max-age=31536000, immutable"
+  prefix:
+    description: The prefix every key starts with; only this part of the bucket is listed.
+    type: str
+    default: ""
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Upload new images under their content keys
+  s3_content_upload:
+    bucket: "{{ storage_bucket }}"
+    prefix: images/
+    objects: "{{ catalog.images | catalog_objects(image_folder) }}"
+"""
+
+RETURN = r"""
+uploaded:
+  description: Keys uploaded by this run (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+present:
+  description: Number of keys that were already in the bucket with the right size.
+  returned: always
+  type: int
+"""
+
+import os
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+
+def existing_sizes(client, bucket: str, prefix: str, bucket_may_be_missing: bool) -> dict[str, int]:
+    sizes = {}
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                sizes[item["Key"]] = item["Size"]
+    except is_boto3_error_code("NoSuchBucket"):
+        if not bucket_may_be_missing:
+            raise
+    return sizes
+
+
+def main() -> None:
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            bucket=dict(type="str", required=True),
+            objects=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    src=dict(type="path", required=True),
+                    key=dict(type="str", required=True, no_log=False),
+                    content_type=dict(type="str", required=True),
+                ),
+            ),
+            cache_control=dict(type="str", default="public, max-age=31536000, immutable"),
+            prefix=dict(type="str", default=""),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    outside = [o["key"] for o in params["objects"] if not o["key"].startswith(params["prefix"])]
+    if outside:
+        module.fail_json(msg=f"keys outside the prefix {params['prefix']!r}: {outside[:5]}")
+    missing = [o["src"] for o in params["objects"] if not os.path.isfile(o["src"])]
+    if missing:
+        module.fail_json(msg=f"files not found: {missing[:5]}")
+
+    client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    uploaded = []
+    try:
+        # In check mode before the first deploy the bucket does not exist yet: everything would be uploaded.
+        sizes = existing_sizes(client, params["bucket"], params["prefix"], bucket_may_be_missing=module.check_mode)
+        wanted = {o["key"]: o for o in params["objects"]}
+        to_upload = sorted(k for k, o in wanted.items() if sizes.get(k) != os.path.getsize(o["src"]))
+        for key in to_upload:
+            if not module.check_mode:
+                with open(wanted[key]["src"], "rb") as body:
+                    client.put_object(
+                        Bucket=params["bucket"],
+                        Key=key,
+                        Body=body,
+                        ContentType=wanted[key]["content_type"],
+                        CacheControl=params["cache_control"],
+                        aws_retry=True,
+                    )
+            uploaded.append(key)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg=f"Could not upload to s3://{params['bucket']}", uploaded=uploaded)
+    module.exit_json(changed=bool(uploaded), uploaded=uploaded, present=len(wanted) - len(to_upload))
+
+
+if __name__ == "__main__":
+    main()
