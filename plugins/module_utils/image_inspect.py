@@ -92,6 +92,8 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
             raise ImageRejected("not an image Pillow can identify (corrupt or unknown format)") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRejected(f"more pixels than the limit of {max_pixels} (decompression bomb guard)") from None
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            raise ImageRejected(f"corrupt image header: {error}") from None
         image_format = PILLOW_FORMATS.get(image.format or "")
         if image_format is None:
             raise ImageRejected(f"unsupported format {image.format}; supported: {', '.join(PILLOW_FORMATS)}")

@@ -7,7 +7,7 @@ property the set would otherwise lack (WebP and GIF encodings, EXIF description 
 EXIF orientation, IPTC keywords). The script also writes files/images/SOURCES.md from the table,
 so the record and the files cannot drift. Needs apt-get, pip and Pillow; run from the repo root:
 
-    .venv/bin/python scripts/build-demo-images.py
+    .venv/bin/python scripts/build_demo_images.py
 """
 
 from __future__ import annotations
@@ -315,7 +315,7 @@ def _resized(image: Image.Image, width: int) -> Image.Image:
     return image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
 
 
-def _iptc_keywords_segment(keywords: list[str]) -> bytes:
+def iptc_keywords_segment(keywords: list[str]) -> bytes:
     """An APP13 Photoshop segment holding IPTC 2:25 keyword records (Pillow cannot write IPTC)."""
     records = b"".join(b"\x1c\x02\x19" + struct.pack(">H", len(k)) + k.encode() for k in keywords)
     resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(records)) + records
@@ -360,7 +360,7 @@ def make(picture: Picture, source: Path, target: Path) -> None:
         buffer = io.BytesIO()
         _resized(image, 1024).save(buffer, "JPEG", quality=85)
         data = buffer.getvalue()
-        target.write_bytes(data[:2] + _iptc_keywords_segment(["cups", "party", "plastic"]) + data[2:])
+        target.write_bytes(data[:2] + iptc_keywords_segment(["cups", "party", "plastic"]) + data[2:])
     elif name == "coins-described.jpg":
         exif = Image.Exif()
         exif[0x010E] = "Greek coins from Pompeii"
@@ -382,7 +382,7 @@ def write_sources(folder: Path) -> None:
     rows = [
         "# Demo images: where each one comes from",
         "",
-        "Written by `scripts/build-demo-images.py` (do not edit by hand). Every picture comes from a",
+        "Written by `scripts/build_demo_images.py` (do not edit by hand). Every picture comes from a",
         "package on Debian 12 or PyPI; converted copies say how they were made. `.yml` files next to an",
         "image are sidecars (title, tags) read by the `image_catalog` module.",
         "",

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from catalog import FilterModule
+
+FILTERS = FilterModule().filters()
+RULES = {"on_any_change": ["/api/search*"], "per_entry": ["/api/images/{image_id}"], "immutable": ["/images/"]}
+
+
+def test_invalidation_paths_plans_from_a_module_change():
+    change = {"added": ["a"], "changed": [], "content_changed": [], "removed": [], "unchanged": ["b"]}
+    assert FILTERS["invalidation_paths"](change, RULES) == ["/api/images/a", "/api/search*"]
+
+
+@pytest.mark.parametrize(
+    ("change", "rules", "message"),
+    [
+        ("added", RULES, "expects a change"),
+        ({"added": "a"}, RULES, "expects a change"),
+        ({"added": ["a"]}, {"per_entry": ["/x"]}, "must contain"),
+    ],
+)
+def test_invalidation_paths_refuses_bad_input(change, rules, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        FILTERS["invalidation_paths"](change, rules)
+
+
+def test_catalog_objects_maps_entries_to_uploads():
+    entries = [{"path": "a/b.jpg", "key": "images/0/a-b.jpg", "content_type": "image/jpeg"}]
+    assert FILTERS["catalog_objects"](entries, "/srv/images/") == [
+        {"src": "/srv/images/a/b.jpg", "key": "images/0/a-b.jpg", "content_type": "image/jpeg"}
+    ]
+    with pytest.raises(AnsibleFilterError, match="lacks"):
+        FILTERS["catalog_objects"]([{"path": "x"}], "/srv")
+
+
+def test_catalog_diff_validates_entries():
+    with pytest.raises(AnsibleFilterError, match="catalog_diff"):
+        FILTERS["catalog_diff"]([{"image_id": "a"}], [])

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils.catalog_schema import (
+    CATALOG_ITEM_ID,
+    CatalogSchemaError,
+    catalog_diff,
+    catalog_item,
+    catalog_version,
+    content_key,
+    from_item,
+    image_id_for,
+    normalise_tags,
+    read_catalog_item,
+    search_tokens,
+    slugify,
+    text_tokens,
+    to_item,
+    validate_entry,
+)
+
+SHA = "ab" * 32
+
+
+def entry(image_id: str = "photos-cat", sha: str = SHA, **changes) -> dict:
+    base = {
+        "image_id": image_id,
+        "name": "cat.jpg",
+        "path": "photos/cat.jpg",
+        "title": "Cat",
+        "tags": ["cat", "photos"],
+        "sha256": sha,
+        "key": content_key(sha, image_id, "jpeg"),
+        "content_type": "image/jpeg",
+        "format": "jpeg",
+        "width": 640,
+        "height": 480,
+        "orientation": "landscape",
+        "bytes": 1234,
+        "colour": "#aabbcc",
+    }
+    return {**base, **changes}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("Animals/Cat Photo.JPG", "animals-cat-photo"),
+        ("a/b.c/d.png", "a-b-c-d"),
+        ("Crème brûlée.webp", "creme-brulee"),
+        ("no_extension", "no-extension"),
+        ("--x--.gif", "x"),
+    ],
+)
+def test_image_ids_are_slugs_of_the_path_without_extension(path, expected):
+    assert image_id_for(path) == expected
+    assert slugify(expected) == expected
+
+
+def test_content_key_names_the_hash_and_the_id():
+    assert content_key(SHA, "photos-cat", "jpeg") == f"images/{SHA[:16]}/photos-cat.jpg"
+    with pytest.raises(CatalogSchemaError, match="sha256"):
+        content_key("xyz", "a", "jpeg")
+    with pytest.raises(CatalogSchemaError, match="unsupported format"):
+        content_key(SHA, "a", "tiff")
+
+
+def test_tokens_split_words_and_camel_case_and_drop_noise():
+    assert text_tokens("TheRedCat_on a-Mat 2024 x") == ["red", "cat", "mat"]
+    assert normalise_tags([" Blue  Sky ", "blue sky", "Été", ""]) == ["blue sky", "ete"]
+    assert search_tokens(entry(title="Black cat", tags=["pets", "night sky"])) == [
+        "photos", "cat", "black", "pets", "night", "sky",
+    ]  # fmt: skip
+
+
+def test_a_valid_entry_round_trips_through_a_dynamodb_item():
+    item = to_item(entry())
+    assert item["width"] == {"N": "640"}
+    assert item["tags"] == {"L": [{"S": "cat"}, {"S": "photos"}]}
+    assert from_item(item) == entry()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"width": "640"}, "width must be an integer"),
+        ({"width": True}, "width must be an integer"),
+        ({"key": "images/elsewhere.jpg"}, "not its content key"),
+        ({"orientation": "portrait"}, "orientation does not match"),
+        ({"colour": "red"}, "not #rrggbb"),
+        ({"tags": ["b", "a"]}, "tags must be"),
+        ({"image_id": "Not A Slug"}, "not a slug"),
+        ({"format": "bmp"}, "unsupported format"),
+        ({"bytes": 0}, "must be positive"),
+        ({"extra": 1}, "unknown fields"),
+    ],
+)
+def test_invalid_entries_are_refused_with_the_field_named(changes, message):
+    with pytest.raises(CatalogSchemaError, match=message):
+        validate_entry(entry(**changes))
+
+
+def test_malformed_items_are_refused():
+    item = to_item(entry())
+    del item["sha256"]
+    with pytest.raises(CatalogSchemaError, match="not a catalog entry"):
+        from_item(item)
+
+
+def test_version_changes_exactly_when_an_entry_changes():
+    first = [entry("a"), entry("b")]
+    assert catalog_version(first) == catalog_version(list(reversed(first)))
+    assert catalog_version(first) != catalog_version([entry("a"), entry("b", title="B")])
+    assert len(catalog_version(first)) == 16
+
+
+def test_diff_separates_content_from_metadata_changes():
+    before = [entry("a"), entry("b"), entry("c"), entry("d")]
+    after = [entry("a"), entry("b", title="New"), entry("c", sha="cd" * 32), entry("e")]
+    assert catalog_diff(before, after) == {
+        "added": ["e"],
+        "removed": ["d"],
+        "changed": ["b", "c"],
+        "content_changed": ["c"],
+        "unchanged": ["a"],
+    }
+
+
+def test_catalog_item_records_version_and_pending_paths():
+    item = catalog_item("v1", 3, ["/b", "/a", "/a"])
+    assert item["image_id"] == {"S": CATALOG_ITEM_ID}
+    assert read_catalog_item(item) == {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"]}
+    assert "pending_paths" not in catalog_item("v1", 3)
+    assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": []}

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+import os
+
+import yaml
+from ansible.module_utils.image_scan import find_images, parse_sidecar, scan
+
+from tests.helpers.images import EXIF_IMAGE_DESCRIPTION, image_bytes, write
+
+
+def load_yaml(text: str):
+    return yaml.safe_load(text)
+
+
+def test_patterns_select_files_case_insensitively_and_skip_hidden_ones(tmp_path):
+    for name in ("a.JPG", "sub/b.png", ".hidden.jpg", "sub/.c.gif", "notes.txt", "drafts/d.jpg"):
+        write(tmp_path, name, b"x")
+    assert find_images(tmp_path, ["*.jpg", "*.png", "*.gif"], [".*", "*/.*"]) == ["a.JPG", "drafts/d.jpg", "sub/b.png"]
+    assert find_images(tmp_path, ["*.jpg"], [".*", "*/.*", "drafts/*"]) == ["a.JPG"]
+
+
+def test_entries_take_tags_and_title_from_name_sidecar_and_exif(tmp_path):
+    write(tmp_path, "animals/red-fox.jpg", image_bytes(exif={EXIF_IMAGE_DESCRIPTION: "Fox in snow"}))
+    write(tmp_path, "animals/red-fox.yml", b"title: Fox\ntags: [Wildlife, winter]\n")
+    (entry,) = scan(tmp_path, load_yaml=load_yaml).entries
+    assert entry["image_id"] == "animals-red-fox"
+    assert entry["title"] == "Fox"
+    assert entry["tags"] == ["animals", "fox", "red", "snow", "wildlife", "winter"]
+    assert entry["key"].startswith("images/") and entry["key"].endswith("/animals-red-fox.jpg")
+
+
+def test_without_sidecar_the_title_comes_from_exif_then_the_name(tmp_path):
+    write(tmp_path, "a/described.jpg", image_bytes(exif={EXIF_IMAGE_DESCRIPTION: "Seen from above"}))
+    write(tmp_path, "a/plain_name.png", image_bytes(fmt="PNG"))
+    titles = {e["path"]: e["title"] for e in scan(tmp_path).entries}
+    assert titles == {"a/described.jpg": "Seen from above", "a/plain_name.png": "Plain name"}
+
+
+def test_bad_files_are_skipped_with_a_reason_and_the_rest_indexed(tmp_path):
+    write(tmp_path, "good.jpg", image_bytes())
+    write(tmp_path, "broken.jpg", image_bytes((300, 200))[:200])
+    write(tmp_path, "text.gif", b"GIF? no")
+    write(tmp_path, "bad-sidecar.png", image_bytes(fmt="PNG"))
+    write(tmp_path, "bad-sidecar.yml", b"colour: red\n")
+    result = scan(tmp_path, load_yaml=load_yaml)
+    assert [e["path"] for e in result.entries] == ["good.jpg"]
+    reasons = {s["path"]: s["reason"] for s in result.skipped}
+    assert "corrupt" in reasons["broken.jpg"]
+    assert "not an image" in reasons["text.gif"]
+    assert "unknown sidecar keys ['colour']" in reasons["bad-sidecar.png"]
+
+
+def test_identical_files_are_reported_as_duplicates_and_colliding_ids_skipped(tmp_path):
+    data = image_bytes()
+    write(tmp_path, "one.jpg", data)
+    write(tmp_path, "two.jpg", data)
+    write(tmp_path, "one.png", image_bytes(fmt="PNG"))
+    result = scan(tmp_path)
+    assert result.duplicates == [["one", "two"]]
+    assert result.skipped == [{"path": "one.png", "reason": "image_id 'one' is already used by one.jpg"}]
+
+
+def test_an_unchanged_tree_is_served_from_the_cache(tmp_path):
+    write(tmp_path, "a.jpg", image_bytes())
+    write(tmp_path, "b.jpg", image_bytes(colour=(0, 0, 255)))
+    first = scan(tmp_path)
+    cache = json.loads(json.dumps(first.cache))  # what the module stores and reads back
+    second = scan(tmp_path, cache=cache)
+    assert second.stats == {"files": 2, "indexed": 0, "from_cache": 2}
+    assert second.entries == first.entries
+
+
+def test_a_touched_image_or_sidecar_is_indexed_again(tmp_path):
+    image = write(tmp_path, "a.jpg", image_bytes())
+    write(tmp_path, "b.jpg", image_bytes(colour=(0, 0, 255)))
+    cache = scan(tmp_path, load_yaml=load_yaml).cache
+    os.utime(image, ns=(1, 1))
+    write(tmp_path, "b.yml", b"tags: [blue]\n")
+    result = scan(tmp_path, cache=cache, load_yaml=load_yaml)
+    assert result.stats["indexed"] == 2
+    assert "blue" in next(e for e in result.entries if e["path"] == "b.jpg")["tags"]
+
+
+def test_sidecars_accept_comma_separated_tags_and_json():
+    assert parse_sidecar('{"tags": "a, b"}', ".json", load_yaml)["tags"] == ["a", " b"]
+    assert parse_sidecar("", ".yml", load_yaml) == {}
