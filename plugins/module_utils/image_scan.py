@@ -51,24 +51,33 @@ def matches(relative_path: str, include: Iterable[str], exclude: Iterable[str]) 
     )
 
 
+def list_files(root: Path) -> dict[str, list[int]]:
+    """Every regular file under root (symlinks not followed) -> [size, mtime_ns], one stat each."""
+    found: dict[str, list[int]] = {}
+    folders = [(root, "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((Path(entry.path), relative + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[relative] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
 def find_images(root: Path, include: Iterable[str], exclude: Iterable[str]) -> list[str]:
-    """Sorted relative paths of the files under root that the patterns select (symlinks not followed)."""
+    """Sorted relative paths of the files under root that the patterns select."""
     include, exclude = list(include), list(exclude)
-    found = []
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            relative = (Path(folder) / name).relative_to(root).as_posix()
-            if matches(relative, include, exclude) and not (Path(folder) / name).is_symlink():
-                found.append(relative)
-    return sorted(found)
+    return sorted(relative for relative in list_files(root) if matches(relative, include, exclude))
 
 
-def sidecar_for(image_path: Path) -> Path | None:
-    for suffix in SIDECAR_SUFFIXES:
-        candidate = image_path.with_suffix(suffix)
-        if candidate.is_file():
-            return candidate
-    return None
+def sidecar_of(relative: str, files: Mapping[str, list[int]]) -> str | None:
+    """The relative path of an image's sidecar (<stem>.yml, .yaml or .json) among the listed files."""
+    stem = relative.rsplit(".", 1)[0]
+    return next((stem + suffix for suffix in SIDECAR_SUFFIXES if stem + suffix in files), None)
 
 
 def parse_sidecar(text: str, suffix: str, load_yaml: Callable[[str], object]) -> dict:
@@ -129,47 +138,33 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
     }
 
 
-def file_signature(path: Path | None) -> list[int] | None:
-    if path is None:
-        return None
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
+def signature_of(relative: str, files: Mapping[str, list[int]]) -> list:
+    """What a cached record is valid for: the image's size and mtime, and its sidecar's."""
+    sidecar = sidecar_of(relative, files)
+    return [files[relative], None if sidecar is None else [sidecar, *files[sidecar]]]
 
 
-def _index_one(root: Path, relative: str, max_pixels: int, load_yaml: Callable) -> dict:
+def _index_one(root: Path, relative: str, files: Mapping, max_pixels: int, load_yaml: Callable) -> dict:
     """The cache record of one file: its signature plus an entry or a skip reason."""
-    image_path = root / relative
-    sidecar_path = sidecar_for(image_path)
-    record: dict = {"signature": [file_signature(image_path), relative_sidecar(root, sidecar_path)]}
+    record: dict = {"signature": signature_of(relative, files)}
+    sidecar = sidecar_of(relative, files)
     try:
-        data = image_path.read_bytes()
+        data = (root / relative).read_bytes()
     except OSError as error:
         record["skipped"] = f"unreadable: {error.strerror or error}"
         return record
     try:
-        sidecar = {}
-        if sidecar_path is not None:
+        details = {}
+        if sidecar is not None:
+            suffix = "." + sidecar.rsplit(".", 1)[1]
             try:
-                sidecar = parse_sidecar(sidecar_path.read_text(encoding="utf-8"), sidecar_path.suffix, load_yaml)
-            except (ValueError, OSError, UnicodeDecodeError) as error:
-                raise ImageRejected(f"sidecar {sidecar_path.name}: {error}") from None
-            except Exception as error:  # YAML parser errors have no common base class we can import here
-                raise ImageRejected(f"sidecar {sidecar_path.name}: {error}") from None
-        record["entry"] = build_entry(relative, data, inspect_image(data, max_pixels), sidecar)
+                details = parse_sidecar((root / sidecar).read_text(encoding="utf-8"), suffix, load_yaml)
+            except Exception as error:  # any parse error (JSON, YAML, encoding) is the sidecar's fault
+                raise ImageRejected(f"sidecar {sidecar.rsplit('/', 1)[-1]}: {error}") from None
+        record["entry"] = build_entry(relative, data, inspect_image(data, max_pixels), details)
     except ImageRejected as rejected:
         record["skipped"] = str(rejected)
     return record
-
-
-def relative_sidecar(root: Path, sidecar_path: Path | None) -> list | None:
-    if sidecar_path is None:
-        return None
-    return [sidecar_path.relative_to(root).as_posix(), *file_signature(sidecar_path)]
-
-
-def current_signature(root: Path, relative: str) -> list:
-    image_path = root / relative
-    return [file_signature(image_path), relative_sidecar(root, sidecar_for(image_path))]
 
 
 def scan(
@@ -183,21 +178,19 @@ def scan(
 ) -> ScanResult:
     """Index every selected image under root, reusing cached records whose signature still matches."""
     cached = (cache or {}).get("files", {}) if (cache or {}).get("format") == CACHE_FORMAT else {}
-    paths = find_images(root, include, exclude)
+    files = list_files(root)
+    include, exclude = list(include), list(exclude)
+    paths = sorted(relative for relative in files if matches(relative, include, exclude))
     records: dict[str, dict] = {}
     to_index = []
     for relative in paths:
-        try:
-            signature = current_signature(root, relative)
-        except OSError:
-            signature = None
         previous = cached.get(relative)
-        if previous is not None and signature is not None and previous.get("signature") == signature:
+        if previous is not None and previous.get("signature") == signature_of(relative, files):
             records[relative] = previous
         else:
             to_index.append(relative)
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
-        indexed = pool.map(lambda rel: _index_one(root, rel, max_pixels, load_yaml), to_index)
+        indexed = pool.map(lambda rel: _index_one(root, rel, files, max_pixels, load_yaml), to_index)
         for relative, record in zip(to_index, indexed, strict=True):
             records[relative] = record
 

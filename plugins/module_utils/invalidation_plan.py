@@ -109,8 +109,14 @@ def affected_paths(changes: Mapping, rules: InvalidationRules) -> set[str]:
 
 
 def _without_covered(paths: set[str]) -> set[str]:
-    wildcards = sorted((p for p in paths if is_wildcard(p)), key=len)
-    return {p for p in paths if not any(covers(w, p) for w in wildcards)}
+    """Drop every path a wildcard in the set covers: O(paths x path length) prefix lookups."""
+    stems = {p[:-1] for p in paths if is_wildcard(p)}
+
+    def covered(path: str) -> bool:
+        own = path[:-1] if is_wildcard(path) else None
+        return any(path[:end] in stems and path[:end] != own for end in range(len(path) + 1))
+
+    return {p for p in paths if not covered(p)}
 
 
 def _parent_wildcard(path: str) -> str:

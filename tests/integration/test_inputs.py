@@ -35,6 +35,10 @@ CASES = [
     ({"tls_certificate_arn": "not-an-arn"}, "tls_certificate_arn"),
     ({"local_endpoint_host": "0.0.0.0"}, "local_endpoint_host"),
     ({"monitoring_alarm_actions": ["mailto:ops@example.com"]}, "monitoring_alarm_actions"),
+    ({"catalog_source_dir": "/nonexistent/images"}, "catalog_source_dir"),
+    ({"catalog_max_pixels": 0}, "catalog_max_pixels"),
+    ({"catalog_invalidation_rules": {"per_entry": ["/api/images/fixed"]}}, "catalog_invalidation_rules"),
+    ({"catalog_invalidation_rules": {"on_any_change": ["/*"], "immutable": ["/images/"]}}, "invalidation_rules"),
 ]
 
 

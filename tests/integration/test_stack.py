@@ -12,6 +12,7 @@ import json
 import pytest
 
 from tests.helpers.aws import StackCensus
+from tests.helpers.playbook import PROJECT_ROOT
 
 from .conftest import outputs_of
 
@@ -307,6 +308,15 @@ def test_outputs_file_describes_the_stack(outputs, local_aws):
     lb = local_aws.client("elbv2").describe_load_balancers(Names=[f"{STACK}-alb"])["LoadBalancers"][0]
     assert outputs["load_balancer_dns"] == lb["DNSName"]
     assert outputs["stack_name"] == STACK and outputs["target"] == "local"
+
+
+def test_the_demo_image_set_is_published(outputs, local_aws):
+    demo = [p for p in (PROJECT_ROOT / "files/images").rglob("*") if p.suffix in {".jpg", ".png", ".webp", ".gif"}]
+    keys = local_aws.client("s3").list_objects_v2(Bucket=outputs["bucket"], Prefix="images/").get("KeyCount")
+    table = local_aws.client("dynamodb").scan(TableName=outputs["table"], Select="COUNT")["Count"]
+    assert len(demo) >= 60
+    assert keys == len(demo) == outputs["images"]
+    assert table == len(demo) + 1  # one item per image and the catalog version item
 
 
 # Lifecycle: rerun, dry run, teardown, re-create (in this order)
