@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from image_api.search import SearchIndex, similarity
+
+from tests.helpers.playbook import PROJECT_ROOT
+
+
+def entry(image_id: str, title: str = "", tags: tuple[str, ...] = (), **extra) -> dict:
+    return {
+        "image_id": image_id,
+        "title": title,
+        "tags": sorted(tags),
+        "format": "jpeg",
+        "orientation": "landscape",
+        "width": 800,
+        **extra,
+    }
+
+
+INDEX = SearchIndex.build(
+    [
+        entry("photos-red-fox", "Red fox in snow", ("fox", "snow", "wildlife")),
+        entry("photos-sunset-lake", "Lake at sunset", ("lake", "sunset"), orientation="portrait", width=400),
+        entry("icons-fox-logo", "Fox logo", ("icon",), format="png"),
+        entry("photos-snowy-owl", "Snowy owl", ("owl", "bird", "wildlife")),
+    ]
+)
+
+
+def test_tags_outrank_titles_and_ids():
+    assert INDEX.search("fox").ids == ["photos-red-fox", "icons-fox-logo"]
+
+
+def test_every_word_must_match_before_partial_matches_are_offered():
+    result = INDEX.search("fox snow")
+    assert result.ids == ["photos-red-fox"] and result.matched_all_words
+    partial = INDEX.search("owl sunset")
+    assert set(partial.ids) == {"photos-snowy-owl", "photos-sunset-lake"} and not partial.matched_all_words
+
+
+def test_prefixes_match_but_rank_below_whole_words():
+    assert INDEX.search("sno").ids == ["photos-red-fox", "photos-snowy-owl"]
+    assert INDEX.search("s").total == 4  # no usable word (one letter): browse everything, like an empty query
+
+
+def test_a_typo_falls_back_to_the_closest_word():
+    result = INDEX.search("sunsett")
+    assert result.ids == ["photos-sunset-lake"]
+    assert result.fuzzy and result.suggestion == "sunset"
+    assert INDEX.search("qqqqzz").ids == [] and not INDEX.search("qqqqzz").fuzzy
+
+
+def test_filters_and_paging():
+    assert INDEX.search("", {"tags": ["wildlife"]}).ids == ["photos-red-fox", "photos-snowy-owl"]
+    assert INDEX.search("fox", {"format": "png"}).ids == ["icons-fox-logo"]
+    assert INDEX.search("", {"orientation": "portrait"}).ids == ["photos-sunset-lake"]
+    assert INDEX.search("", {"min_width": 500}).total == 3
+    page = INDEX.search("", limit=2, offset=2)
+    assert page.ids == ["photos-snowy-owl", "photos-sunset-lake"] and page.total == 4
+
+
+def test_similarity_is_one_for_equal_words_and_low_for_unrelated_ones():
+    assert similarity("lake", "lake") == 1.0
+    assert similarity("lake", "zebra") < 0.1
+
+
+@pytest.fixture(scope="module")
+def demo_index():
+    import ansible.module_utils
+
+    ansible.module_utils.__path__.append(str(PROJECT_ROOT / "plugins/module_utils"))
+    from ansible.module_utils.image_scan import scan
+
+    entries = scan(PROJECT_ROOT / "files/images").entries
+    return SearchIndex.build(entries), entries
+
+
+def test_every_tag_of_the_demo_set_finds_its_image(demo_index):
+    index, entries = demo_index
+    for item in entries:
+        for tag in item["tags"]:
+            result = index.search(tag, limit=1000)
+            assert item["image_id"] in result.ids, (tag, item["image_id"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_a_word_with_one_typo_still_finds_images(demo_index, data):
+    index, entries = demo_index
+    words = sorted({w for e in entries for w in e["tags"] if len(w) >= 5 and " " not in w})
+    word = data.draw(st.sampled_from(words))
+    position = data.draw(st.integers(min_value=1, max_value=len(word) - 1))
+    typo = word[:position] + word[position + 1 :]  # one letter dropped
+    assert index.search(typo).ids, typo
