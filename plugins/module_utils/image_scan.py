@@ -28,6 +28,16 @@ from ansible.module_utils.catalog_schema import (
 )
 from ansible.module_utils.image_inspect import ImageFacts, ImageRejected, inspect_image
 
+
+def _default_yaml_loader() -> Callable[[str], object]:
+    try:
+        import yaml  # ships with ansible-core
+
+        return yaml.safe_load
+    except ImportError:
+        return json.loads
+
+
 DEFAULT_INCLUDE = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
 DEFAULT_EXCLUDE = [".*", "*/.*"]
 SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
@@ -174,9 +184,10 @@ def scan(
     max_pixels: int = 64_000_000,
     cache: Mapping | None = None,
     workers: int = 0,
-    load_yaml: Callable[[str], object] = json.loads,
+    load_yaml: Callable[[str], object] | None = None,
 ) -> ScanResult:
     """Index every selected image under root, reusing cached records whose signature still matches."""
+    load_yaml = load_yaml or _default_yaml_loader()
     cached = (cache or {}).get("files", {}) if (cache or {}).get("format") == CACHE_FORMAT else {}
     files = list_files(root)
     include, exclude = list(include), list(exclude)

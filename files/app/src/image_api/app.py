@@ -1,0 +1,233 @@
+"""The Bottle application: routes, JSON errors, request ids and access logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+import bottle
+
+from .catalog import CatalogHolder
+from .config import Settings
+from .errors import ApiError, bad_request, not_found
+from .openapi import openapi_document
+from .queries import checked_image_id, encode_cursor, parse_search
+from .resize import CONTENT_TYPES, parse_variant, render
+from .store import OriginalStore
+
+ACCESS_LOG = logging.getLogger("image_api.access")
+ERROR_LOG = logging.getLogger("image_api.error")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+STATUS_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+LONG_CACHE = "public, max-age=31536000"
+
+
+def _json(status: int, body: dict, cache: str = "no-store", **headers: str) -> bottle.HTTPResponse:
+    return bottle.HTTPResponse(
+        json.dumps(body, separators=(",", ":")),
+        status=status,
+        headers={"Content-Type": "application/json", "Cache-Control": cache, **headers},
+    )
+
+
+def api_errors(callback: Callable) -> Callable:
+    """Route plugin: an ApiError becomes its JSON answer."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except ApiError as error:
+            return _json(error.status, error.body())
+
+    return wrapper
+
+
+class ImageApi:
+    def __init__(self, settings: Settings, catalog: CatalogHolder, store: OriginalStore | None) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+
+    # helpers
+
+    def _loaded(self):
+        if self.catalog.current is None:
+            raise ApiError(503, "not_ready", "the catalog is not loaded yet")
+        return self.catalog.current
+
+    def _entry(self, image_id: str) -> dict:
+        entry = self._loaded().index.entries.get(checked_image_id(image_id))
+        if entry is None:
+            raise not_found(f"no image with id {image_id}")
+        return entry
+
+    def original_url(self, entry: dict) -> str:
+        return f"{self.settings.cdn_base_url}/{entry['key']}"
+
+    def thumbnail_url(self, entry: dict) -> str:
+        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?w={self.settings.thumbnail_width}&fmt=webp"
+
+    def summary(self, entry: dict) -> dict:
+        fields = ("title", "tags", "width", "height", "format", "orientation", "colour")
+        return {
+            "id": entry["image_id"],
+            **{name: entry[name] for name in fields},
+            "url": self.original_url(entry),
+            "thumbnail_url": self.thumbnail_url(entry),
+        }
+
+    # routes
+
+    def healthz(self):
+        return _json(200, {"status": "ok"})
+
+    def readyz(self):
+        loaded = self.catalog.current
+        problems = []
+        if loaded is None:
+            problems.append(f"catalog not loaded ({self.catalog.last_error or 'loading'})")
+        if self.store is not None and not self.store.reachable():
+            problems.append("image store unreachable")
+        if problems:
+            return _json(503, {"error": "not_ready", "detail": "; ".join(problems)})
+        return _json(200, {"status": "ready", "version": loaded.version, "images": len(loaded.index.entries)})
+
+    def search(self):
+        query = parse_search(bottle.request.query.decode(), self.settings)
+        loaded = self._loaded()
+        result = loaded.index.search(query.text, query.filters, query.limit, query.offset)
+        end = query.offset + len(result.ids)
+        body = {
+            "query": query.text,
+            "total": result.total,
+            "count": len(result.ids),
+            "fuzzy": result.fuzzy,
+            "suggestion": result.suggestion or None,
+            "next_cursor": encode_cursor(end) if end < result.total else None,
+            "version": loaded.version,
+            "results": [self.summary(loaded.index.entries[i]) for i in result.ids],
+        }
+        return _json(200, body, cache="public, max-age=30")
+
+    def image_metadata(self, image_id: str):
+        entry = self._entry(image_id)
+        fields = ("name", "sha256", "bytes", "content_type")
+        return _json(200, {**self.summary(entry), **{f: entry[f] for f in fields}}, cache="public, max-age=60")
+
+    def image_alias(self, name: str):
+        if not name.strip():
+            raise not_found("the name is blank")
+        if len(name) > self.settings.max_query_length:
+            raise bad_request(f"the name is longer than {self.settings.max_query_length} characters")
+        loaded = self._loaded()
+        result = loaded.index.search(name, limit=1)
+        if not result.ids:
+            raise not_found("no image matches that name" if loaded.index.entries else "the catalog is empty")
+        entry = loaded.index.entries[result.ids[0]]
+        return bottle.HTTPResponse(
+            status=302, headers={"Location": self.original_url(entry), "Cache-Control": "public, max-age=60"}
+        )
+
+    def resized(self, image_id: str):
+        entry = self._entry(image_id)
+        variant = parse_variant(bottle.request.query.decode(), self.settings)
+        etag = variant.etag(entry["sha256"])
+        headers = {"ETag": etag, "Cache-Control": LONG_CACHE}
+        if etag in bottle.request.headers.get("If-None-Match", ""):
+            return bottle.HTTPResponse(status=304, headers=headers)
+        if self.store is None:
+            raise ApiError(503, "store_unavailable", "no image store is configured")
+        data = render(self.store.get(entry["key"]), variant, self.settings)
+        return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
+
+    def openapi(self):
+        return _json(200, openapi_document(self.settings), cache="public, max-age=300")
+
+
+def error_page(error: bottle.HTTPError) -> str:
+    """Bottle's own errors (no route, wrong method, crashes) as JSON, never a stack trace."""
+    status = error.status_code
+    if status >= 500:
+        ERROR_LOG.error("unhandled error: %s", error.exception, exc_info=error.exception)
+    bottle.response.content_type = "application/json"
+    bottle.response.set_header("Cache-Control", "no-store")
+    detail = {404: "no such path", 405: "method not allowed"}.get(status, "the server could not answer")
+    return json.dumps({"error": STATUS_ERRORS.get(status, "internal_error"), "detail": detail})
+
+
+def create_app(settings: Settings, catalog: CatalogHolder, store: OriginalStore | None) -> Callable:
+    api = ImageApi(settings, catalog, store)
+    app = bottle.Bottle(catchall=True)
+    app.install(api_errors)
+    routes = [
+        ("/healthz", api.healthz),
+        ("/readyz", api.readyz),
+        ("/api/search", api.search),
+        ("/api/images/<image_id>", api.image_metadata),
+        ("/image/<name>", api.image_alias),
+        ("/img/<image_id>", api.resized),
+        ("/api/openapi.json", api.openapi),
+    ]
+    for path, callback in routes:
+        app.route(path, ["GET", "HEAD"], callback)
+    for status in (400, 404, 405, 413, 500):
+        app.error(status)(error_page)
+    return RequestLog(app, settings)
+
+
+class RequestLog:
+    """WSGI middleware: request ids, the size guard (413) and one JSON access log line per request."""
+
+    def __init__(self, app: Callable, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        seen: dict = {}
+
+        def start(status: str, headers: list, exc_info=None):
+            seen["status"] = int(status.split(" ", 1)[0])
+            headers = [h for h in headers if h[0].lower() != "x-request-id"] + [("X-Request-Id", request_id)]
+            return start_response(status, headers, exc_info)
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = self.settings.max_request_bytes + 1
+        if (
+            length > self.settings.max_request_bytes
+            or len(environ.get("QUERY_STRING", "")) > self.settings.max_request_bytes
+        ):
+            body = json.dumps({"error": "request_too_large", "detail": "the request is larger than this API accepts"})
+            start("413 Request Entity Too Large", [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
+            chunks: Iterable[bytes] = [body.encode()]
+        else:
+            chunks = self.app(environ, start)
+        size = 0
+        for chunk in chunks:
+            size += len(chunk)
+            yield chunk
+        if hasattr(chunks, "close"):
+            chunks.close()
+        if self.settings.log_requests:
+            ACCESS_LOG.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": environ.get("REQUEST_METHOD"),
+                        "path": environ.get("PATH_INFO"),
+                        "query": environ.get("QUERY_STRING", "")[:200],
+                        "status": seen.get("status"),
+                        "bytes": size,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                    separators=(",", ":"),
+                )
+            )

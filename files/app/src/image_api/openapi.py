@@ -1,0 +1,170 @@
+"""The OpenAPI 3 document of the API, built from the same constants the handlers validate with."""
+
+from __future__ import annotations
+
+from .catalog_schema import FORMATS, ORIENTATIONS
+from .config import FORMATS as OUTPUT_FORMATS
+from .config import Settings
+from .queries import MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
+from .resize import FITS
+
+ERROR = {"$ref": "#/components/responses/Error"}
+ID_PARAMETER = {
+    "name": "image_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": MAX_ID_LENGTH},
+}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def openapi_document(settings: Settings) -> dict:
+    summary_schema = {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "tags",
+            "width",
+            "height",
+            "format",
+            "orientation",
+            "colour",
+            "url",
+            "thumbnail_url",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "width": {"type": "integer", "minimum": 1},
+            "height": {"type": "integer", "minimum": 1},
+            "format": {"type": "string", "enum": list(FORMATS)},
+            "orientation": {"type": "string", "enum": list(ORIENTATIONS)},
+            "colour": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+            "url": {"type": "string"},
+            "thumbnail_url": {"type": "string"},
+        },
+    }
+    widths = list(settings.allowed_widths)
+    json_ok = lambda schema: {"description": "OK", "content": {"application/json": {"schema": schema}}}  # noqa: E731
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "image-delivery image API", "version": "1"},
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": json_ok({"type": "object"})}}},
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: catalog loaded and image store reachable",
+                    "responses": {"200": json_ok({"type": "object"}), "503": ERROR},
+                }
+            },
+            "/api/search": {
+                "get": {
+                    "summary": "Ranked search with a typo-tolerant fallback",
+                    "parameters": [
+                        _query("q", {"type": "string", "maxLength": settings.max_query_length}, "Words to find"),
+                        _query(
+                            "tags",
+                            {"type": "string"},
+                            f"Comma-separated tags that must all be present (max {MAX_TAGS})",
+                        ),
+                        _query("format", {"type": "string", "enum": list(FORMATS)}, "Only this format"),
+                        _query("orientation", {"type": "string", "enum": list(ORIENTATIONS)}, "Only this orientation"),
+                        _query(
+                            "min_width", {"type": "integer", "minimum": 0, "maximum": MAX_MIN_WIDTH}, "Minimum width"
+                        ),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": settings.max_search_limit},
+                            "Page size",
+                        ),
+                        _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+                    ],
+                    "responses": {
+                        "200": json_ok(
+                            {
+                                "type": "object",
+                                "required": ["query", "total", "count", "fuzzy", "results", "next_cursor", "version"],
+                                "properties": {
+                                    "query": {"type": "string"},
+                                    "total": {"type": "integer", "minimum": 0},
+                                    "count": {"type": "integer", "minimum": 0},
+                                    "fuzzy": {"type": "boolean"},
+                                    "suggestion": {"type": "string", "nullable": True},
+                                    "next_cursor": {"type": "string", "nullable": True},
+                                    "version": {"type": "string"},
+                                    "results": {"type": "array", "items": summary_schema},
+                                },
+                            }
+                        ),
+                        "400": ERROR,
+                        "413": ERROR,
+                        "503": ERROR,
+                    },
+                }
+            },
+            "/api/images/{image_id}": {
+                "get": {
+                    "summary": "Metadata of one image",
+                    "parameters": [ID_PARAMETER],
+                    "responses": {"200": json_ok(summary_schema), "400": ERROR, "404": ERROR},
+                }
+            },
+            "/image/{name}": {
+                "get": {
+                    "summary": "Redirect to the original of the image that best matches a name",
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"302": {"description": "Redirect to the original"}, "400": ERROR, "404": ERROR},
+                }
+            },
+            "/img/{image_id}": {
+                "get": {
+                    "summary": "A resized variant (sizes snap to the allowed widths; no upscaling)",
+                    "parameters": [
+                        ID_PARAMETER,
+                        _query("w", {"type": "integer", "minimum": 1}, f"Width, snapped up to one of {widths}"),
+                        _query("h", {"type": "integer", "minimum": 1}, "Height, snapped likewise"),
+                        _query("fit", {"type": "string", "enum": list(FITS)}, "cover needs w and h"),
+                        _query("fmt", {"type": "string", "enum": list(OUTPUT_FORMATS)}, "Output format"),
+                        _query("q", {"type": "integer", "minimum": 1, "maximum": 95}, "Quality (webp, jpeg)"),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The image",
+                            "content": {
+                                f"image/{f}": {"schema": {"type": "string", "format": "binary"}} for f in OUTPUT_FORMATS
+                            },
+                        },
+                        "304": {"description": "Not modified (ETag)"},
+                        "400": ERROR,
+                        "404": ERROR,
+                        "422": ERROR,
+                        "503": ERROR,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This document", "responses": {"200": json_ok({"type": "object"})}}
+            },
+        },
+        "components": {
+            "responses": {
+                "Error": {
+                    "description": "An error",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["error", "detail"],
+                                "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+                            }
+                        }
+                    },
+                }
+            }
+        },
+    }

@@ -1,0 +1,72 @@
+"""Originals from S3, kept in a size-bounded local disk cache (least recently used evicted first).
+
+Keys are content-addressed, so a cached file never goes stale; it is only evicted for space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from .errors import ApiError
+
+
+class OriginalStore:
+    def __init__(self, s3_client, bucket: str, cache_dir: str, cache_bytes: int) -> None:
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.cache_dir = Path(cache_dir)
+        self.cache_bytes = cache_bytes
+        self._lock = threading.Lock()
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.cache_dir / hashlib.sha256(key.encode()).hexdigest()
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # mark as recently used
+            return data
+        except FileNotFoundError:
+            pass
+        try:
+            data = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            raise ApiError(404, "not_found", "the original is missing from the store") from None
+        except Exception as error:  # botocore network and service errors
+            raise ApiError(
+                503, "store_unavailable", f"the image store did not answer: {type(error).__name__}"
+            ) from None
+        self._put(path, data)
+        return data
+
+    def _put(self, path: Path, data: bytes) -> None:
+        descriptor, temporary = tempfile.mkstemp(dir=self.cache_dir, prefix=".incoming-")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+        with self._lock:
+            self._evict()
+
+    def _evict(self) -> None:
+        files = [
+            (p.stat().st_mtime, p.stat().st_size, p) for p in self.cache_dir.iterdir() if not p.name.startswith(".")
+        ]
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.cache_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
+
+    def reachable(self) -> bool:
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+            return True
+        except Exception:  # any failure means not ready
+            return False

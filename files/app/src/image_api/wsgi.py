@@ -1,0 +1,46 @@
+"""Entry point for gunicorn: ``gunicorn 'image_api.wsgi:create_application()'``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+
+import boto3
+
+from .app import create_app
+from .catalog import CatalogHolder, FileSource, TableSource
+from .config import load_settings
+from .store import OriginalStore
+
+
+def configure_logging() -> None:
+    """Access lines are JSON already; everything goes to stderr (journald on instances)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("image_api")
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+
+
+def create_application(environ: Mapping[str, str] | None = None) -> Callable:
+    settings = load_settings(os.environ if environ is None else environ)
+    configure_logging()
+    session = boto3.session.Session(region_name=settings.region)
+    endpoint = {"endpoint_url": settings.endpoint_url} if settings.endpoint_url else {}
+    if settings.catalog_file:
+        source = FileSource(settings.catalog_file)
+    else:
+        source = TableSource(session.client("dynamodb", **endpoint), settings.table)
+    store = None
+    if settings.bucket:
+        store = OriginalStore(
+            session.client("s3", **endpoint), settings.bucket, settings.cache_dir, settings.cache_bytes
+        )
+    catalog = CatalogHolder(source, settings.refresh_seconds)
+    catalog.load()
+    catalog.start()
+    return create_app(settings, catalog, store)

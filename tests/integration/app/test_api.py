@@ -1,0 +1,224 @@
+"""The image API over HTTP: search, metadata, redirects, resizing, errors, refresh, logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+from PIL import Image
+
+from tests.helpers.images import image_bytes, write
+
+from .conftest import BUCKET, put_catalog
+
+# Search
+
+
+def test_health_and_readiness(api, published):
+    assert api.json("/healthz") == (200, {"status": "ok"})
+    status, body = api.json("/readyz")
+    assert status == 200 and body["images"] == len(published.entries)
+
+
+def test_a_tag_finds_its_images(api):
+    status, body = api.json("/api/search?q=cat")
+    assert status == 200 and not body["fuzzy"]
+    assert {r["id"] for r in body["results"]} == {"science-chelsea-the-cat", "icons-cat-icon"}
+    chelsea = next(r for r in body["results"] if r["id"] == "science-chelsea-the-cat")
+    assert (
+        chelsea["url"].startswith("/images/")
+        and chelsea["thumbnail_url"] == "/img/science-chelsea-the-cat?w=320&fmt=webp"
+    )
+
+
+def test_prefixes_match(api):
+    assert "photos-forest-path" in [r["id"] for r in api.json("/api/search?q=fore")[1]["results"]]
+
+
+def test_a_typo_returns_the_closest_images_and_says_so(api):
+    status, body = api.json("/api/search?q=jety")
+    assert status == 200 and body["fuzzy"] and body["suggestion"] == "jetty"
+    assert body["results"][0]["id"] == "photos-by-the-water"
+
+
+def test_pages_follow_the_cursor_without_repeats(api, published):
+    seen, cursor = [], ""
+    while True:
+        status, body = api.json(f"/api/search?limit=3{'&cursor=' + cursor if cursor else ''}")
+        assert status == 200 and body["count"] <= 3
+        seen += [r["id"] for r in body["results"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(published.entries)
+
+
+def test_filters_narrow_the_results(api):
+    body = api.json("/api/search?format=gif")[1]
+    assert [r["format"] for r in body["results"]] == ["gif"]
+    body = api.json("/api/search?orientation=portrait")[1]
+    assert body["results"] and all(r["height"] > r["width"] for r in body["results"])
+    assert all(r["width"] >= 2000 for r in api.json("/api/search?min_width=2000")[1]["results"])
+    assert all("lake" in r["tags"] for r in api.json("/api/search?tags=lake")[1]["results"])
+
+
+# Metadata and aliases
+
+
+def test_metadata_of_one_image(api, published):
+    status, body = api.json("/api/images/generated-tall-rotated")
+    assert status == 200 and (body["width"], body["height"]) == (200, 400)
+    assert body["sha256"] == published.entries["generated-tall-rotated"]["sha256"]
+
+
+def test_an_alias_redirects_to_the_best_match(api, published):
+    status, headers, _ = api.request("/image/kitten")
+    assert status == 302 and headers["location"] == "/" + published.entries["science-chelsea-the-cat"]["key"]
+
+
+# Resizing
+
+
+def decoded(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"), [("webp", "image/webp"), ("jpeg", "image/jpeg"), ("png", "image/png")]
+)
+def test_variants_come_in_each_format_snapped_to_allowed_widths(api, fmt, content_type):
+    status, headers, data = api.request(f"/img/photos-by-the-water?w=300&fmt={fmt}")
+    assert status == 200 and headers["content-type"] == content_type
+    image = decoded(data)
+    assert image.format == fmt.upper() and image.width == 320  # 300 snaps up to 320
+    assert abs(image.height - 200) <= 1  # 2560x1600 keeps its aspect ratio
+    assert "max-age=31536000" in headers["cache-control"] and "vary" not in headers
+
+
+def test_cover_crops_to_the_exact_box(api):
+    _, _, data = api.request("/img/photos-by-the-water?w=256&h=256&fit=cover")
+    assert decoded(data).size == (256, 256)
+
+
+def test_exif_rotation_is_applied(api):
+    _, _, data = api.request("/img/generated-tall-rotated?w=128&fmt=png")
+    image = decoded(data)
+    assert image.height > image.width  # stored 400x200, shown 200x400
+
+
+def test_small_originals_are_not_upscaled(api):
+    _, _, data = api.request("/img/icons-cat-icon?w=1920&fmt=png")
+    assert decoded(data).width == 64
+
+
+def test_the_etag_answers_304(api):
+    _, headers, _ = api.request("/img/photos-summer-1am?w=128")
+    status, _, data = api.request("/img/photos-summer-1am?w=128", headers={"If-None-Match": headers["etag"]})
+    assert status == 304 and data == b""
+
+
+# Bad input: 4xx with a JSON reason, never a 5xx
+
+BAD_REQUESTS = [
+    ("/api/search?limit=0", 400),
+    ("/api/search?limit=101", 400),
+    ("/api/search?limit=abc", 400),
+    ("/api/search?min_width=-5", 400),
+    ("/api/search?format=bmp", 400),
+    ("/api/search?orientation=diagonal", 400),
+    ("/api/search?cursor=%%%", 400),
+    ("/api/search?cursor=eyJvIjogLTF9", 400),
+    ("/api/search?q=" + "a" * 201, 400),
+    ("/api/search?tags=" + ",".join(f"t{n}" for n in range(11)), 400),
+    ("/api/images/UPPER", 400),
+    ("/api/images/no-such-image", 404),
+    ("/api/images/..%2F..%2Fetc%2Fpasswd", 404),  # the server decodes %2F: no route matches
+    ("/img/photos-by-the-water?w=0", 400),
+    ("/img/photos-by-the-water?w=1e3", 400),
+    ("/img/photos-by-the-water?w=99999999", 400),
+    ("/img/photos-by-the-water?fit=stretch", 400),
+    ("/img/photos-by-the-water?fit=cover&w=100", 400),
+    ("/img/photos-by-the-water?fmt=gif", 400),
+    ("/img/photos-by-the-water?q=100", 400),
+    ("/img/photos-by-the-water?w=1920&h=1920", 400),
+    ("/img/..%2F..%2Fetc%2Fpasswd", 404),
+    ("/img/%2e%2e", 400),
+    ("/img/../../etc/passwd", 404),
+    ("/img/no-such-image", 404),
+    ("/image/", 404),
+    ("/image/%20", 404),
+    ("/nothing/here", 404),
+    ("/api/search?q=" + "x" * 5000, 413),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), BAD_REQUESTS, ids=[p[:60] for p, _ in BAD_REQUESTS])
+def test_bad_requests_get_a_json_reason(api, path, expected):
+    status, headers, data = api.request(path)
+    assert status == expected
+    body = json.loads(data)
+    assert set(body) == {"error", "detail"} and headers["content-type"] == "application/json"
+    assert b"Traceback" not in data
+
+
+def test_wrong_methods_are_405(api):
+    for path in ("/api/search", "/img/photos-by-the-water", "/healthz"):
+        status, _headers, data = api.request(path, method="POST", body=b"{}")
+        assert status == 405 and json.loads(data)["error"] == "method_not_allowed"
+
+
+def test_oversized_bodies_are_413(api):
+    status, _, data = api.request("/api/search", method="POST", body=b"x" * 20000)
+    assert status == 413 and json.loads(data)["error"] == "request_too_large"
+
+
+def test_header_injection_through_an_alias_is_impossible(api):
+    status, headers, _ = api.request("/image/cat%0d%0aSet-Cookie:%20x=1")
+    assert "set-cookie" not in headers
+    assert status in (302, 404) and "\n" not in headers.get("location", "")
+
+
+# OpenAPI, refresh, logs
+
+
+def test_the_openapi_document_lists_exactly_the_routes(api):
+    status, document = api.json("/api/openapi.json")
+    assert status == 200 and document["openapi"].startswith("3.")
+    routes = {"/healthz", "/readyz", "/api/search", "/api/images/{image_id}", "/image/{name}", "/img/{image_id}",
+              "/api/openapi.json"}  # fmt: skip
+    assert set(document["paths"]) == routes
+    search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
+    assert search == {"q", "tags", "format", "orientation", "min_width", "limit", "cursor"}
+    resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
+    assert resize == {"image_id", "w", "h", "fit", "fmt", "q"}
+
+
+def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, local_aws):
+    write(published.folder, "generated/zebra-crossing.png", image_bytes((120, 80), (250, 250, 250), "PNG"))
+    import ansible.module_utils.image_scan as image_scan
+
+    entries = image_scan.scan(published.folder).entries
+    new = next(e for e in entries if e["image_id"] == "generated-zebra-crossing")
+    local_aws.client("s3").put_object(Bucket=BUCKET, Key=new["key"], Body=b"")
+    put_catalog(local_aws, entries)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        results = api.json("/api/search?q=zebra")[1]["results"]
+        if results and results[0]["id"] == "generated-zebra-crossing":
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("the new catalog version was not loaded")
+    assert api.json("/readyz")[1]["images"] == len(entries)
+
+
+def test_access_log_lines_are_json_with_the_request_id(api):
+    api.request("/healthz", headers={"X-Request-Id": "trace-me-123"})
+    _status, headers, _ = api.request("/healthz")
+    assert len(headers["x-request-id"]) == 32
+    time.sleep(0.2)
+    lines = [json.loads(line) for line in api.log.read_text().splitlines() if line.startswith("{")]
+    traced = [line for line in lines if line["request_id"] == "trace-me-123"]
+    assert traced and traced[0]["path"] == "/healthz" and traced[0]["status"] == 200
