@@ -15,8 +15,10 @@ export PATH := $(BIN):$(PATH)
 INVENTORY := inventory/$(TARGET).yml
 PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) $(if $(STACK),-e stack_name=$(STACK))
 PYTEST_ARGS ?=
+# Debian's chromium drives the browser tests (Playwright's own browser download needs the internet).
+TEST_SYSTEM_PACKAGES ?= chromium
 
-.PHONY: help install up down check test test-unit test-integration lint bench clean
+.PHONY: help install test-tools up down check test test-unit test-integration lint bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -27,6 +29,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system
 	scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+test-tools: install $(VENV)/.test-tools ## System packages the tests need on top (a browser)
+
+$(VENV)/.test-tools: scripts/install-system-packages.sh
+	EXTRA_SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)" scripts/install-system-packages.sh
 	touch $@
 
 $(INVENTORY):
@@ -43,13 +51,13 @@ down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoi
 	@if [ "$(TARGET)" = local ]; then \
 	  $(PLAYBOOK) playbooks/local_endpoint.yml -e local_endpoint_state=stopped && rm -rf .state; fi
 
-test: install lint ## Lint, then every test layer
+test: install test-tools lint ## Lint, then every test layer
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: install ## Unit tests only (seconds)
+test-unit: install test-tools ## Unit tests only (seconds)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
 
-test-integration: install ## Integration tests against the local AWS endpoint
+test-integration: install test-tools ## Integration tests against the local AWS endpoint
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
 lint: install ## ruff and ansible-lint (production profile)

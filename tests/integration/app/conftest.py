@@ -124,6 +124,7 @@ def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
         "IMAGE_API_ENDPOINT_URL": f"http://127.0.0.1:{local_aws.port}",
         "IMAGE_API_CACHE_DIR": str(work / "cache"),
         "IMAGE_API_REFRESH_SECONDS": "0.5",
+        "IMAGE_API_STATIC_DIR": str(PROJECT_ROOT / "files/web"),
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--bind", f"127.0.0.1:{server.port}", "--workers", "2", "--threads", "2",

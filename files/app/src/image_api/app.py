@@ -144,6 +144,10 @@ class ImageApi:
         data = render(self.store.get(entry["key"]), variant, self.settings)
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
+    def page(self, filename: str = "index.html"):
+        """The search page, for development without NGINX (IMAGE_API_STATIC_DIR)."""
+        return bottle.static_file(filename, root=self.settings.static_dir)
+
     def openapi(self):
         return _json(200, openapi_document(self.settings), cache="public, max-age=300")
 
@@ -172,6 +176,8 @@ def create_app(settings: Settings, catalog: CatalogHolder, store: OriginalStore 
         ("/img/<image_id>", api.resized),
         ("/api/openapi.json", api.openapi),
     ]
+    if settings.static_dir:
+        routes += [("/", api.page), ("/<filename:re:[a-z0-9-]+[.](?:html|css|js)>", api.page)]
     for path, callback in routes:
         app.route(path, ["GET", "HEAD"], callback)
     for status in (400, 404, 405, 413, 500):

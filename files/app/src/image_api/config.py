@@ -41,6 +41,7 @@ class Settings:
     cdn_base_url: str = ""  # prefix of original and thumbnail URLs; empty gives site-relative URLs
     thumbnail_width: int = 320
     log_requests: bool = True
+    static_dir: str = ""  # serve the search page from here too (development; NGINX serves it in production)
 
 
 def _int(name: str, value: str, minimum: int) -> int:

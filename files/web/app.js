@@ -1,0 +1,90 @@
+// Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor.
+"use strict";
+
+const form = document.getElementById("search");
+const input = document.getElementById("q");
+const results = document.getElementById("results");
+const statusLine = document.getElementById("status");
+const suggestion = document.getElementById("suggestion");
+const suggestionLink = document.getElementById("suggestion-link");
+const empty = document.getElementById("empty");
+const more = document.getElementById("more");
+const THUMBNAIL_WIDTHS = [256, 320, 480, 640];
+let nextCursor = null;
+let currentQuery = "";
+
+function thumbnail(item) {
+  const base = `/img/${encodeURIComponent(item.id)}`;
+  const image = document.createElement("img");
+  image.src = `${base}?w=320&fmt=webp`;
+  image.srcset = THUMBNAIL_WIDTHS.map((w) => `${base}?w=${w}&fmt=webp ${w}w`).join(", ");
+  image.sizes = "(max-width: 40rem) 50vw, 16rem";
+  image.alt = item.title;
+  image.loading = "lazy";
+  image.decoding = "async";
+  image.width = 320;
+  image.height = 240;
+  image.style.setProperty("--swatch", item.colour);
+  return image;
+}
+
+function card(item) {
+  const entry = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = item.url;
+  link.title = `${item.title} (${item.width}×${item.height}, ${item.format})`;
+  const caption = document.createElement("span");
+  caption.textContent = item.title;
+  link.append(thumbnail(item), caption);
+  entry.append(link);
+  return entry;
+}
+
+async function search(query, cursor) {
+  const params = new URLSearchParams({ q: query, limit: "24" });
+  if (cursor) params.set("cursor", cursor);
+  statusLine.textContent = "Searching…";
+  let body;
+  try {
+    const response = await fetch(`/api/search?${params}`, { headers: { Accept: "application/json" } });
+    body = await response.json();
+    if (!response.ok) throw new Error(body.detail || response.statusText);
+  } catch (error) {
+    statusLine.textContent = `Search failed: ${error.message}`;
+    return;
+  }
+  if (!cursor) results.replaceChildren();
+  results.append(...body.results.map(card));
+  nextCursor = body.next_cursor;
+  more.hidden = !nextCursor;
+  empty.hidden = body.total > 0;
+  suggestion.hidden = !body.fuzzy;
+  if (body.fuzzy) suggestionLink.textContent = body.suggestion;
+  const shown = results.children.length;
+  statusLine.textContent = body.total
+    ? `${body.total} image${body.total === 1 ? "" : "s"}${query ? ` for “${query}”` : ""}, ${shown} shown`
+    : "";
+}
+
+function run(query) {
+  currentQuery = query.trim();
+  const url = new URL(window.location);
+  if (currentQuery) url.searchParams.set("q", currentQuery);
+  else url.searchParams.delete("q");
+  window.history.replaceState(null, "", url);
+  search(currentQuery, null);
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(input.value);
+});
+suggestionLink.addEventListener("click", (event) => {
+  event.preventDefault();
+  input.value = suggestionLink.textContent;
+  run(input.value);
+});
+more.addEventListener("click", () => search(currentQuery, nextCursor));
+
+input.value = new URLSearchParams(window.location.search).get("q") || "";
+run(input.value);

@@ -1,0 +1,83 @@
+"""The search page in a real browser (Debian's chromium driven by Playwright), served by the API's
+development static route with the API behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.helpers.playbook import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / ".state" / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser_page(api) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"http://127.0.0.1:{api.port}/")
+        yield page
+        browser.close()
+
+
+def search(page: Page, words: str) -> None:
+    box = page.get_by_role("searchbox", name="Search images")
+    box.fill(words)
+    box.press("Enter")
+
+
+def test_typing_a_query_shows_loaded_thumbnails(browser_page):
+    page = browser_page
+    search(page, "cat")
+    thumbnails = page.locator("#results img")
+    expect(thumbnails).to_have_count(2)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    expect(page.get_by_role("status")).to_contain_text("2 images for “cat”")
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()
+    assert "q=cat" in page.url
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "search-cat.png"), full_page=True)
+
+
+def test_an_empty_query_browses_every_image(browser_page, api):
+    page = browser_page
+    page.goto(page.url.split("?")[0] + "?q=")
+    images = api.json("/readyz")[1]["images"]  # fewer than one page of 24
+    expect(page.locator("#results li")).to_have_count(images)
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()
+
+
+def test_a_typo_offers_the_suggestion_and_following_it_searches(browser_page):
+    page = browser_page
+    search(page, "jety")
+    suggestion = page.locator("#suggestion-link")
+    expect(suggestion).to_have_text("jetty")
+    suggestion.click()
+    expect(page.get_by_role("searchbox", name="Search images")).to_have_value("jetty")
+    expect(page.locator("#suggestion")).to_be_hidden()
+
+
+def test_nonsense_shows_the_empty_state(browser_page):
+    page = browser_page
+    search(page, "qqqqzzzz")
+    expect(page.locator("#empty")).to_be_visible()
+    expect(page.locator("#results li")).to_have_count(0)
+
+
+def test_results_are_reachable_with_the_keyboard(browser_page):
+    page = browser_page
+    search(page, "lake")
+    expect(page.locator("#results li").first).to_be_visible()
+    page.get_by_role("searchbox", name="Search images").focus()
+    for _ in range(2):  # the search button, then the first result
+        page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('#results') !== null")
+    assert focused
