@@ -68,6 +68,7 @@ lint: install ## ruff and ansible-lint (production profile)
 bench: install ## Benchmarks (see bench/README.md)
 	$(BIN)/python bench/infrastructure.py
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/api.py
 
 clean: ## Remove the virtual environment and generated state (does not touch AWS)
 	rm -rf $(VENV) .state .pytest_cache .ruff_cache

@@ -95,3 +95,8 @@ def test_a_word_with_one_typo_still_finds_images(demo_index, data):
     position = data.draw(st.integers(min_value=1, max_value=len(word) - 1))
     typo = word[:position] + word[position + 1 :]  # one letter dropped
     assert index.search(typo).ids, typo
+
+
+def test_a_prefix_of_words_that_are_not_themselves_in_the_catalog_counts_its_matches():
+    result = INDEX.search("wildl")
+    assert result.total == 2 and result.ids == ["photos-red-fox", "photos-snowy-owl"] and not result.fuzzy
