@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import time
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.helpers.images import image_bytes, write
@@ -222,3 +225,19 @@ def test_access_log_lines_are_json_with_the_request_id(api):
     lines = [json.loads(line) for line in api.log.read_text().splitlines() if line.startswith("{")]
     traced = [line for line in lines if line["request_id"] == "trace-me-123"]
     assert traced and traced[0]["path"] == "/healthz" and traced[0]["status"] == 200
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(["/api/search", "/img/photos-by-the-water", "/api/images/x", "/image/cat"]),
+    parameters=st.dictionaries(
+        st.sampled_from(["q", "tags", "format", "orientation", "min_width", "limit", "cursor", "w", "h", "fit", "fmt"]),
+        st.text(min_size=0, max_size=30),
+        max_size=4,
+    ),
+)
+def test_no_query_string_produces_a_server_error(api, route, parameters):
+    status, _headers, data = api.request(f"{route}?{urlencode(parameters)}")
+    assert status < 500, (route, parameters, data[:200])
+    if status >= 400:
+        assert set(json.loads(data)) == {"error", "detail"}

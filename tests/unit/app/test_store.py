@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+from image_api.errors import ApiError
+from image_api.store import OriginalStore
+from moto import mock_aws
+
+
+@pytest.fixture
+def s3():
+    os.environ.update({"AWS_ACCESS_KEY_ID": "unit", "AWS_SECRET_ACCESS_KEY": "unit", "AWS_DEFAULT_REGION": "eu-west-1"})
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-1")
+        client.create_bucket(Bucket="originals", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield client
+
+
+def test_originals_are_cached_and_the_cache_stays_within_its_bound(s3, tmp_path):
+    for n in range(5):
+        s3.put_object(Bucket="originals", Key=f"images/{n}", Body=bytes([n]) * 400)
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=1000)
+    for n in range(5):
+        assert store.get(f"images/{n}") == bytes([n]) * 400
+        os.utime(store._path(f"images/{n}"), (n + 1, n + 1))  # distinct access times
+    cached = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert sum(p.stat().st_size for p in cached) <= 1000
+    s3.delete_object(Bucket="originals", Key="images/4")
+    assert store.get("images/4") == bytes([4]) * 400  # the newest copy was kept and is served locally
+
+
+def test_a_missing_original_is_404_and_an_unreachable_store_503(s3, tmp_path):
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=1000)
+    with pytest.raises(ApiError) as missing:
+        store.get("images/none")
+    assert missing.value.status == 404
+    unreachable = OriginalStore(s3, "no-such-bucket", str(tmp_path / "other"), cache_bytes=1000)
+    with pytest.raises(ApiError) as failed:
+        unreachable.get("images/x")
+    assert failed.value.status in (404, 503)
+    assert not unreachable.reachable()
