@@ -15,8 +15,9 @@ export PATH := $(BIN):$(PATH)
 INVENTORY := inventory/$(TARGET).yml
 PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) $(if $(STACK),-e stack_name=$(STACK))
 PYTEST_ARGS ?=
-# Debian's chromium drives the browser tests (Playwright's own browser download needs the internet).
-TEST_SYSTEM_PACKAGES ?= chromium
+# Debian's chromium drives the browser tests (Playwright's own browser download needs the internet);
+# podman, runc and debootstrap run the Molecule scenarios (base image built offline).
+TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap
 
 .PHONY: help install test-tools up down check test test-unit test-integration lint bench clean
 
@@ -33,7 +34,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system
 
 test-tools: install $(VENV)/.test-tools ## System packages the tests need on top (a browser)
 
-$(VENV)/.test-tools: scripts/install-system-packages.sh
+$(VENV)/.test-tools: scripts/install-system-packages.sh Makefile
 	EXTRA_SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)" scripts/install-system-packages.sh
 	touch $@
 
