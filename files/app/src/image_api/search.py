@@ -54,6 +54,7 @@ class SearchIndex:
     order: list[str] = field(default_factory=list)  # every id, sorted (browsing order and tie-breaker)
     by_value: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (filter, value) -> ids
     ranked: dict[str, list[str]] = field(default_factory=dict)  # word -> ids by (-weight, id)
+    id_sets: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> ids, for intersections
 
     @classmethod
     def build(cls, entries: Iterable[Mapping]) -> SearchIndex:
@@ -75,6 +76,7 @@ class SearchIndex:
         index.order = sorted(index.entries)
         for word, postings in index.weights.items():
             index.ranked[word] = sorted(postings, key=lambda i, p=postings: (-p[i], i))
+            index.id_sets[word] = frozenset(postings)
         for word in index.vocabulary:
             for gram in trigrams(word):
                 index.by_trigram.setdefault(gram, set()).add(word)
@@ -155,20 +157,33 @@ class SearchIndex:
         allowed = set.intersection(*sorted(sets, key=len)) if sets else None
         return allowed, int(filters.get("min_width") or 0)
 
+    def _matching_ids(self, word: str) -> frozenset[str]:
+        extensions = self._extensions(word)
+        exact = self.id_sets.get(word, frozenset())
+        return exact.union(*(self.id_sets[w] for w in extensions)) if extensions else exact
+
+    def _sources(self, word: str) -> list[tuple[dict[str, float], float]]:
+        """The postings a query word scores from: its own (full weight) and its extensions' (half)."""
+        sources = [(self.weights[word], 1.0)] if word in self.weights else []
+        return sources + [(self.weights[w], PREFIX_FACTOR) for w in self._extensions(word)]
+
+    @staticmethod
+    def _score(image_id: str, sources: list[tuple[dict[str, float], float]]) -> float:
+        return max(postings.get(image_id, 0.0) * factor for postings, factor in sources)
+
     def _matches(self, words: list[str], allowed: set[str] | None, min_width: int) -> tuple[list, dict, dict, bool]:
-        """Candidate ids with their summed scores and matched-word counts; whether all words matched."""
-        per_word = [self._word_scores(word) for word in words]
-        common = set(per_word[0])
-        for scores in sorted(per_word[1:], key=len):
-            common &= scores.keys()
-        if len(per_word) == 1:
-            totals, hits = per_word[0], None
-        elif common:  # the usual case: only entries matching every word are scored
-            totals = {i: sum(scores[i] for scores in per_word) for i in common}
+        """Candidate ids with their summed scores and matched-word counts; whether all words matched.
+        Entries matching every word are found by intersecting precomputed id sets, and only they
+        are scored; only when there are none are the partial matches scored."""
+        id_sets = sorted((self._matching_ids(word) for word in words), key=len)
+        common = id_sets[0].intersection(*id_sets[1:])
+        if common:
+            per_word = [self._sources(word) for word in words]
+            totals = {i: sum(self._score(i, sources) for sources in per_word) for i in common}
             hits = None
         else:  # no entry has every word: rank those with most words
             totals, hits = {}, {}
-            for scores in per_word:
+            for scores in (self._word_scores(word) for word in words):
                 for image_id, score in scores.items():
                     totals[image_id] = totals.get(image_id, 0.0) + score
                     hits[image_id] = hits.get(image_id, 0) + 1
