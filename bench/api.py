@@ -96,7 +96,7 @@ def start_api(catalog_file: Path, port: int, log: Path) -> subprocess.Popen:
             if connection.getresponse().status == 200:
                 return process
         except OSError:
-            pass
+            pass  # gunicorn is still starting: poll again until the deadline
         time.sleep(0.3)
     process.terminate()
     raise RuntimeError(f"API not ready: {log.read_text()[-2000:]}")

@@ -103,7 +103,7 @@ def wait_ready(server: Server, timeout: float = 60) -> None:
             if server.request("/readyz")[0] == 200:
                 return
         except OSError:
-            pass
+            pass  # gunicorn is still starting: poll again until the deadline
         time.sleep(0.2)
     raise RuntimeError(f"the API did not become ready:\n{server.log.read_text()[-3000:]}")
 

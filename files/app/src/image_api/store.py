@@ -33,7 +33,7 @@ class OriginalStore:
             os.utime(path)  # mark as recently used
             return data
         except FileNotFoundError:
-            pass
+            pass  # not cached yet: fetch it from S3 below
         try:
             data = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
