@@ -13,11 +13,19 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
 INVENTORY := inventory/$(TARGET).yml
-PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) $(if $(STACK),-e stack_name=$(STACK))
+# The controller's inventory, and the stack's instances through the aws_ec2 plugin (which reads
+# the stack name from the environment).
+PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) -i inventory/$(TARGET).aws_ec2.yml $(if $(STACK),-e stack_name=$(STACK))
+ifneq ($(STACK),)
+export IMAGE_DELIVERY_STACK := $(STACK)
+endif
 PYTEST_ARGS ?=
 # Debian's chromium drives the browser tests (Playwright's own browser download needs the internet);
 # podman, runc and debootstrap run the Molecule scenarios (base image built offline).
-TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap
+TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap haproxy nginx wrk
+# The local data plane: instances as podman containers (image built with debootstrap), HAProxy as
+# the load balancer, NGINX as the edge.
+LOCAL_SYSTEM_PACKAGES ?= podman runc debootstrap haproxy nginx
 
 .PHONY: help install test-tools up down check test test-unit test-integration lint bench clean
 
@@ -26,8 +34,8 @@ help: ## Show the targets
 
 install: $(VENV)/.installed ## Create .venv and install system and Python dependencies
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system-packages.sh
-	scripts/install-system-packages.sh
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system-packages.sh Makefile
+	EXTRA_SYSTEM_PACKAGES="$(if $(filter local,$(TARGET)),$(LOCAL_SYSTEM_PACKAGES))" scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -50,6 +58,7 @@ check: install $(INVENTORY) ## Dry run of site.yml (--check --diff)
 down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoint and drop .state)
 	$(PLAYBOOK) playbooks/teardown.yml
 	@if [ "$(TARGET)" = local ]; then \
+	  $(PLAYBOOK) playbooks/local_data_plane.yml -e local_data_plane_state=stopped && \
 	  $(PLAYBOOK) playbooks/local_endpoint.yml -e local_endpoint_state=stopped && rm -rf .state; fi
 
 test: install test-tools lint ## Lint, then every test layer

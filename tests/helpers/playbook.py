@@ -12,7 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RECAP = re.compile(
-    r"^localhost\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
     r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)",
     re.MULTILINE,
 )
@@ -25,11 +25,14 @@ class PlaybookRun:
 
     @property
     def stats(self) -> dict[str, int]:
-        """The totals of the last PLAY RECAP of the run (one per ansible-playbook call)."""
-        matches = list(RECAP.finditer(self.output))
-        if not matches:
-            return {}
-        return {key: int(value) for key, value in matches[-1].groupdict().items()}
+        """The totals over every host of the PLAY RECAP (one per ansible-playbook call)."""
+        recap = self.output.rfind("PLAY RECAP")
+        totals: dict[str, int] = {}
+        for match in RECAP.finditer(self.output, recap if recap >= 0 else 0):
+            for key, value in match.groupdict().items():
+                if key != "host":
+                    totals[key] = totals.get(key, 0) + int(value)
+        return totals
 
     @property
     def changed(self) -> int:

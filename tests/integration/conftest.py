@@ -35,12 +35,15 @@ def local_aws() -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="session")
 def playbook(local_aws: LocalAws):
-    """Run a playbook against the test endpoint: playbook(path, *args, stack=..., **extra_vars)."""
+    """Run a playbook against the test endpoint: playbook(path, *args, stack=..., **extra_vars).
+
+    The AWS side only: the local data plane (instance containers, load balancer, edge) is left to
+    the end-to-end layer, which runs it on its own endpoint and ports.
+    """
 
     def run(path: str, *args: str, stack: str, **extra_vars) -> PlaybookRun:
-        return run_playbook(
-            path, *args, extra_vars={"local_endpoint_port": local_aws.port, "stack_name": stack, **extra_vars}
-        )
+        settings = {"local_endpoint_port": local_aws.port, "stack_name": stack, "local_data_plane_enabled": False}
+        return run_playbook(path, *args, extra_vars={**settings, **extra_vars})
 
     return run
 

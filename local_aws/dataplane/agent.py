@@ -1,0 +1,214 @@
+"""One reconcile pass of the local data plane, and the loop that repeats it.
+
+A pass reads the stack from the local AWS endpoint and makes this machine match it:
+containers follow the group's instances (new ones boot and run their user data, gone ones are
+removed, a dead one is terminated in the group so that the group replaces it, as an EC2 status
+check would), the load balancer follows the target group, the edge follows the distribution, and
+new invalidations purge the edge's cache.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import balancer, edge
+from .instances import Podman
+from .processes import write_if_changed
+from .stack import Stack, read_stack
+
+LOCAL_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    endpoint_url: str
+    region: str
+    state_dir: Path
+    podman: str
+    image: str
+    edge_port: int = 8080
+    balancer_port: int = 8081
+    origin_access_port: int = 8082
+    access_key: str = "local-endpoint-access-key"
+    secret_key: str = "local-endpoint-secret-key"
+    memory: str = ""
+
+    @property
+    def balancer(self) -> balancer.BalancerSettings:
+        return balancer.BalancerSettings(LOCAL_HOST, self.balancer_port, self.state_dir / "balancer")
+
+    @property
+    def edge(self) -> edge.EdgeSettings:
+        return edge.EdgeSettings(
+            LOCAL_HOST,
+            self.edge_port,
+            f"{LOCAL_HOST}:{self.balancer_port}",
+            f"{LOCAL_HOST}:{self.origin_access_port}",
+            self.state_dir / "edge",
+        )
+
+    @property
+    def invalidations_file(self) -> Path:
+        return self.state_dir / "invalidations-applied.json"
+
+    def instance_environment(self, listen_address: str) -> dict[str, str]:
+        """What an instance learns from its environment here and from instance metadata on AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "IMAGE_DELIVERY_LISTEN_ADDRESS": listen_address,
+        }
+
+
+@dataclass
+class Clients:
+    autoscaling: Any
+    ec2: Any
+    elbv2: Any
+    cloudfront: Any
+    s3: Any
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Clients:
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.session.Session(
+            aws_access_key_id=settings.access_key,
+            aws_secret_access_key=settings.secret_key,
+            region_name=settings.region,
+        )
+        config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+        def client(name: str) -> Any:
+            return session.client(name, endpoint_url=settings.endpoint_url, config=config)
+
+        return cls(client("autoscaling"), client("ec2"), client("elbv2"), client("cloudfront"), client("s3"))
+
+
+@dataclass
+class Report:
+    started: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    balancer: str = ""
+    edge: str = ""
+    purged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.started or self.removed or self.replaced or self.balancer or self.edge or self.purged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "started": self.started,
+            "removed": self.removed,
+            "replaced": self.replaced,
+            "balancer": self.balancer,
+            "edge": self.edge,
+            "purged": self.purged,
+        }
+
+
+@contextmanager
+def exclusive(state_dir: Path) -> Iterator[None]:
+    """One pass at a time per stack (the loop and a one-shot sync from a playbook)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / "sync.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
+    with exclusive(settings.state_dir):
+        stack = read_stack(clients, settings.stack)
+        report = Report()
+        reconcile_instances(stack, settings, clients, podman, report)
+        if stack.exists and stack.target_group_arn:
+            report.balancer = balancer.apply(stack, settings.balancer)
+        elif balancer.stop(settings.balancer):
+            report.balancer = "stopped"
+        if stack.distribution_config:
+            report.edge = edge.apply(stack.distribution_config, settings.edge)
+            report.purged = apply_invalidations(stack, settings, clients)
+        elif edge.stop(settings.edge):
+            report.edge = "stopped"
+        return report
+
+
+def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podman: Podman, report: Report) -> None:
+    wanted = {instance.instance_id: instance for instance in stack.instances}
+    existing = {container.instance_id: container for container in podman.containers(settings.stack)}
+    for instance_id, container in existing.items():
+        if instance_id not in wanted:
+            podman.remove(container.name)
+            report.removed.append(instance_id)
+        elif not container.running:
+            # The instance is gone for good (its "hardware" died): the group must replace it.
+            clients.autoscaling.terminate_instance_in_auto_scaling_group(
+                InstanceId=instance_id, ShouldDecrementDesiredCapacity=False
+            )
+            podman.remove(container.name)
+            report.replaced.append(instance_id)
+    for instance_id, instance in wanted.items():
+        if instance_id in existing:
+            continue
+        podman.start_instance(
+            settings.stack, instance_id, settings.instance_environment(instance.listen_address), settings.memory
+        )
+        podman.run_user_data(instance_id, stack.user_data)
+        report.started.append(instance_id)
+
+
+def apply_invalidations(stack: Stack, settings: Settings, clients: Clients) -> dict[str, int]:
+    """Purge the edge for every invalidation on the distribution not applied yet."""
+    try:
+        applied = set(json.loads(settings.invalidations_file.read_text()))
+    except (FileNotFoundError, ValueError):
+        applied = set()
+    listing = clients.cloudfront.list_invalidations(DistributionId=stack.distribution_id)["InvalidationList"]
+    purged: dict[str, int] = {}
+    for summary in listing.get("Items") or []:
+        if summary["Id"] in applied:
+            continue
+        batch = clients.cloudfront.get_invalidation(DistributionId=stack.distribution_id, Id=summary["Id"])
+        paths = batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items") or []
+        purged[summary["Id"]] = edge.purge(settings.edge.cache_dir, paths)
+        applied.add(summary["Id"])
+    if purged:
+        write_if_changed(settings.invalidations_file, json.dumps(sorted(applied)))
+    return purged
+
+
+def run_forever(settings: Settings, interval: float, status_file: Path) -> None:
+    """The background loop: a pass every ``interval`` seconds, its result in ``status_file``."""
+    from .origin_access import serve_in_background
+
+    clients = Clients.connect(settings)
+    podman = Podman(settings.podman, settings.image)
+    serve_in_background(LOCAL_HOST, settings.origin_access_port, clients.s3)
+    while True:
+        started = time.time()
+        try:
+            status = {"time": started, "ok": True, **sync_once(settings, clients, podman).as_dict()}
+        except Exception as error:  # keep looping: the endpoint may be restarting
+            status = {"time": started, "ok": False, "error": f"{type(error).__name__}: {error}"}
+        if status.get("changed") or not status["ok"]:
+            print(json.dumps(status), flush=True)
+        write_if_changed(status_file, json.dumps(status), mode=0o644)
+        time.sleep(max(0.0, interval - (time.time() - started)))

@@ -1,0 +1,102 @@
+"""Instances as podman containers: one per running instance id, systemd as PID 1, host network.
+
+The containers carry labels with the stack and instance id, so the data plane finds its own and
+never touches anything else. User data runs once at first boot, as cloud-init does on EC2; its
+output goes to /var/log/user-data.log inside the container.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+STACK_LABEL = "image-delivery.stack"
+INSTANCE_LABEL = "image-delivery.instance"
+USER_DATA_PATH = "/var/lib/cloud/instance/user-data"
+USER_DATA_LOG = "/var/log/user-data.log"
+
+
+class PodmanError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    instance_id: str
+    running: bool
+
+
+@dataclass(frozen=True)
+class Podman:
+    """The podman command line; ``executable`` may be the project's wrapper (scripts/podman)."""
+
+    executable: str
+    image: str
+
+    def run(self, *args: str, input_text: str | None = None, check: bool = True) -> str:
+        completed = subprocess.run(
+            [self.executable, *args],
+            input=input_text,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if check and completed.returncode != 0:
+            raise PodmanError(f"podman {' '.join(args[:2])} failed: {completed.stderr.strip()[-500:]}")
+        return completed.stdout
+
+    def containers(self, stack: str) -> list[Container]:
+        listing = self.run("ps", "--all", "--format", "json", "--filter", f"label={STACK_LABEL}={stack}")
+        return [
+            Container(
+                name=item["Names"][0],
+                instance_id=item.get("Labels", {}).get(INSTANCE_LABEL, ""),
+                running=item.get("State") == "running",
+            )
+            for item in json.loads(listing or "[]")
+        ]
+
+    def image_exists(self) -> bool:
+        completed = subprocess.run([self.executable, "image", "exists", self.image], capture_output=True, check=False)
+        return completed.returncode == 0
+
+    def start_instance(self, stack: str, instance_id: str, environment: dict[str, str], memory: str) -> None:
+        """Boot an instance: systemd in a container on the host network, named after the instance id."""
+        arguments = [
+            "run",
+            "--detach",
+            "--name",
+            instance_id,
+            "--hostname",
+            instance_id,
+            "--systemd=always",
+            "--network",
+            "host",
+            "--memory",
+            memory,
+            "--label",
+            f"{STACK_LABEL}={stack}",
+            "--label",
+            f"{INSTANCE_LABEL}={instance_id}",
+        ]
+        for key, value in sorted(environment.items()):
+            arguments += ["--env", f"{key}={value}"]
+        self.run(*arguments, self.image, "/sbin/init")
+
+    def run_user_data(self, name: str, user_data: str) -> None:
+        """Write the user data into the instance and run it in the background, once."""
+        if not user_data.strip():
+            return
+        directory = str(Path(USER_DATA_PATH).parent)
+        self.run(
+            "exec", "-i", name, "sh", "-c", f"mkdir -p {directory} && cat > {USER_DATA_PATH}", input_text=user_data
+        )
+        self.run("exec", name, "chmod", "0700", USER_DATA_PATH)
+        self.run("exec", "--detach", name, "sh", "-c", f"{USER_DATA_PATH} > {USER_DATA_LOG} 2>&1")
+
+    def remove(self, name: str) -> None:
+        self.run("rm", "--force", "--time", "5", name, check=False)
