@@ -27,7 +27,7 @@ TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap haproxy nginx wrk
 # the load balancer, NGINX as the edge.
 LOCAL_SYSTEM_PACKAGES ?= podman runc debootstrap haproxy nginx
 
-.PHONY: help install test-tools up down check test test-unit test-integration lint bench clean
+.PHONY: help install test-tools up down check test test-unit test-integration test-e2e lint bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ test-unit: install test-tools ## Unit tests only (seconds)
 
 test-integration: install test-tools ## Integration tests against the local AWS endpoint
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: install test-tools ## The whole stack end to end (own endpoint and ports; ~15 min)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 lint: install ## ruff and ansible-lint (production profile)
 	$(BIN)/ruff check .

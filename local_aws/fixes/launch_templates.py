@@ -7,6 +7,9 @@ Upstream gaps (moto 5.2.5):
 - DeleteLaunchTemplateVersions is not implemented (HTTP 500), so removing a template with more
   than one version fails.
 - Versions are found by list position, so deleting one would renumber the rest; EC2 keeps numbers.
+- CreateLaunchTemplateVersion stores UserData as a plain string (CreateLaunchTemplate wraps it in
+  Base64EncodedString), so launching an instance from version 2 or later with user data fails
+  an assertion (HTTP 500): an Auto Scaling group cannot scale out after the template changed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
     from moto.ec2.exceptions import InvalidLaunchTemplateVersionNotFound
     from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateBackend, LaunchTemplateVersion
     from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.ec2.utils import parse_user_data
 
     original_create = LaunchTemplateBackend.create_launch_template
 
@@ -45,6 +49,8 @@ def _patches() -> list[tuple[Any, str, Any]]:
         return original_create(self, name, description, strip_template_tag_spec(template_data), tag_spec)
 
     def create_version(self: LaunchTemplate, data: dict[str, Any], description: str) -> LaunchTemplateVersion:
+        if isinstance(data.get("UserData"), str):
+            data = {**data, "UserData": parse_user_data(data["UserData"])}
         number = self.versions[-1].number + 1 if self.versions else 1
         version = LaunchTemplateVersion(self, number, data, description)
         self.versions.append(version)

@@ -52,7 +52,9 @@ class PlaybookRun:
         return "\n".join(self.output.splitlines()[-lines:])
 
 
-def run_playbook(playbook: str, *args: str, extra_vars: dict | None = None, timeout: int = 1200) -> PlaybookRun:
+def run_playbook(
+    playbook: str, *args: str, extra_vars: dict | None = None, timeout: int = 1200, environment: dict | None = None
+) -> PlaybookRun:
     """ansible-playbook from the project root with the venv's tools, no colour, no stdin."""
     command = [str(Path(sys.executable).with_name("ansible-playbook")), playbook, *args]
     if extra_vars:
@@ -62,6 +64,7 @@ def run_playbook(playbook: str, *args: str, extra_vars: dict | None = None, time
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **(environment or {}),
     )
     completed = subprocess.run(
         command,

@@ -42,7 +42,12 @@ def playbook(local_aws: LocalAws):
     """
 
     def run(path: str, *args: str, stack: str, **extra_vars) -> PlaybookRun:
-        settings = {"local_endpoint_port": local_aws.port, "stack_name": stack, "local_data_plane_enabled": False}
+        settings = {
+            "local_endpoint_port": local_aws.port,
+            "stack_name": stack,
+            "local_data_plane_enabled": False,
+            "catalog_propagation_seconds": 0,  # no instance serves the catalog here
+        }
         return run_playbook(path, *args, extra_vars={**settings, **extra_vars})
 
     return run

@@ -6,30 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.helpers.playbook import PROJECT_ROOT
-
-ARTIFACTS = PROJECT_ROOT / ".state" / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
+from tests.helpers.browser import ARTIFACTS, open_page, search
 
 
 @pytest.fixture(scope="module")
 def browser_page(api) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(f"http://127.0.0.1:{api.port}/")
+    with open_page(f"http://127.0.0.1:{api.port}/") as page:
         yield page
-        browser.close()
-
-
-def search(page: Page, words: str) -> None:
-    box = page.get_by_role("searchbox", name="Search images")
-    box.fill(words)
-    box.press("Enter")
 
 
 def test_typing_a_query_shows_loaded_thumbnails(browser_page):

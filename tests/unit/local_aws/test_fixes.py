@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import botocore.exceptions
@@ -146,6 +147,38 @@ def test_deleting_versions_keeps_numbers_with_the_fix(aws):
         (3, "ami-3"),
         (4, "ami-4"),
     ]
+
+
+def launch_from_second_version() -> None:
+    ec2, autoscaling = client("ec2"), client("autoscaling")
+    user_data = base64.b64encode(b"#!/bin/sh\necho first boot\n").decode()
+    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1"})
+    ec2.create_launch_template_version(
+        LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-2", "UserData": user_data}
+    )
+    ec2.modify_launch_template(LaunchTemplateName="web", DefaultVersion="2")
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web",
+        LaunchTemplate={"LaunchTemplateName": "web", "Version": "$Default"},
+        MinSize=1,
+        MaxSize=1,
+        AvailabilityZones=["eu-west-1a"],
+    )
+
+
+def test_launching_from_a_later_version_with_user_data_fails_without_the_fix(aws):
+    # In server mode the assertion becomes an HTTP 500; in-process it surfaces as it is.
+    with pytest.raises((botocore.exceptions.ClientError, AssertionError)):
+        launch_from_second_version()
+
+
+def test_launching_from_a_later_version_with_user_data_works_with_the_fix(aws):
+    with applied([launch_templates.FIX]):
+        launch_from_second_version()
+        group = client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][
+            0
+        ]
+    assert len(group["Instances"]) == 1
 
 
 def test_strip_template_tag_spec_keeps_other_resource_types():

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""First boot of an image-delivery instance: fetch the current release bundle and apply it.
+
+Runs from the launch template's user data with the system Python (standard library only), so a
+stock Debian 12 image needs nothing installed beforehand. Steps:
+
+1. Read where the release lives from /etc/image-delivery/stack.env (written by the user data).
+2. Poll ``s3://BUCKET/releases/current`` (the id and sha256 of the release that the instances
+   play published after a successful rolling release) until it exists.
+3. Download ``releases/<id>.tar.gz``, check its sha256, unpack it under /opt/image-delivery.
+4. Install ansible-core from the bundle's wheels into a virtualenv (no package index) and run the
+   bundle's playbook against this instance (ansible-pull style): the same roles, settings and
+   release marker as the instances play, so a later push changes nothing.
+
+Credentials and endpoint follow the AWS SDK order: the environment (AWS_ACCESS_KEY_ID, ...,
+AWS_ENDPOINT_URL; the local data plane sets these), else the instance profile through IMDSv2.
+Requests are signed with SigV4 here, in a few lines, to need no SDK on a fresh instance.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+STACK_ENV = Path("/etc/image-delivery/stack.env")
+RELEASES_DIR = Path("/opt/image-delivery/releases")
+ANSIBLE_VENV = Path("/opt/image-delivery/ansible")
+RUNNING_MARKER = Path("/run/image-delivery/bootstrap.running")
+DONE_MARKER = Path("/var/lib/image-delivery/bootstrap.done")
+IMDS = "http://169.254.169.254"
+
+
+def log(message: str) -> None:
+    print(f"{datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')} {message}", flush=True)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def sign(
+    method: str, url: str, region: str, credentials: dict[str, str], now: datetime.datetime, service: str = "s3"
+) -> dict[str, str]:
+    """SigV4 headers for a request without a body (the AWS documented algorithm)."""
+    parts = urllib.parse.urlsplit(url)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    day = now.strftime("%Y%m%d")
+    payload_hash = hashlib.sha256(b"").hexdigest()
+    headers = {"host": parts.netloc, "x-amz-content-sha256": payload_hash, "x-amz-date": amz_date}
+    if credentials.get("token"):
+        headers["x-amz-security-token"] = credentials["token"]
+    signed = ";".join(sorted(headers))
+    query = "&".join(
+        f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}"
+        for k, v in sorted(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    )
+    canonical = "\n".join(
+        [
+            method,
+            parts.path or "/",  # already URI-encoded once by object_url, as S3 expects
+            query,
+            "".join(f"{name}:{headers[name]}\n" for name in sorted(headers)),
+            signed,
+            payload_hash,
+        ]
+    )
+    scope = f"{day}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + credentials["secret"]).encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials['key']}/{scope}, SignedHeaders={signed}, Signature={signature}"
+    )
+    del headers["host"]
+    return headers
+
+
+def instance_credentials() -> dict[str, str]:
+    """The environment's key pair, else the instance profile's through IMDSv2."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return {
+            "key": os.environ["AWS_ACCESS_KEY_ID"],
+            "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "token": os.environ.get("AWS_SESSION_TOKEN", ""),
+        }
+    token_request = urllib.request.Request(
+        f"{IMDS}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
+    )
+    token = urllib.request.urlopen(token_request, timeout=5).read().decode()
+    headers = {"X-aws-ec2-metadata-token": token}
+    base = f"{IMDS}/latest/meta-data/iam/security-credentials/"
+    role = urllib.request.urlopen(urllib.request.Request(base, headers=headers), timeout=5).read().decode().split()[0]
+    data = json.loads(urllib.request.urlopen(urllib.request.Request(base + role, headers=headers), timeout=5).read())
+    return {"key": data["AccessKeyId"], "secret": data["SecretAccessKey"], "token": data.get("Token", "")}
+
+
+def object_url(endpoint: str, region: str, bucket: str, key: str) -> str:
+    base = endpoint.rstrip("/") if endpoint else f"https://s3.{region}.amazonaws.com"
+    return f"{base}/{bucket}/{urllib.parse.quote(key)}"
+
+
+def get_object(url: str, region: str) -> bytes | None:
+    """The object's bytes, or None when it does not exist (yet)."""
+    now = datetime.datetime.now(datetime.UTC)
+    request = urllib.request.Request(url, headers=sign("GET", url, region, instance_credentials(), now))
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        if error.code in (403, 404):  # S3 answers 403 for a missing key without ListBucket
+            return None
+        raise
+
+
+def wait_for_release(stack: dict[str, str], endpoint: str, timeout: float, interval: float) -> tuple[str, str]:
+    url = object_url(endpoint, stack["AWS_REGION"], stack["IMAGE_DELIVERY_BUCKET"], "releases/current")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pointer = get_object(url, stack["AWS_REGION"])
+        except (urllib.error.URLError, OSError) as error:
+            log(f"the bucket is not reachable yet: {error}")
+            pointer = None
+        if pointer:
+            release, checksum = pointer.decode().split()[:2]
+            return release, checksum
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no release published at {url} within {timeout:.0f}s")
+        time.sleep(interval)
+
+
+def unpack(data: bytes, checksum: str, release: str) -> Path:
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != checksum:
+        raise SystemExit(f"release {release}: sha256 {digest} does not match the published {checksum}")
+    target = RELEASES_DIR / release
+    partial = target.with_name(release + ".partial")
+    subprocess.run(["rm", "-rf", str(partial)], check=True)
+    partial.mkdir(parents=True)
+    bundle = partial.with_suffix(".tar.gz")
+    bundle.write_bytes(data)
+    with tarfile.open(bundle) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(partial, filter="data")
+        else:  # Python before 3.11.4: refuse paths that leave the folder, then extract
+            for member in archive.getmembers():
+                if member.name.startswith("/") or ".." in Path(member.name).parts or member.issym() or member.islnk():
+                    raise SystemExit(f"release {release}: unsafe path {member.name} in the bundle")
+            archive.extractall(partial)  # members checked above
+    bundle.unlink()
+    subprocess.run(["rm", "-rf", str(target)], check=True)
+    partial.rename(target)
+    return target
+
+
+def ensure_venv_support() -> None:
+    if subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True).returncode != 0:
+        log("installing python3-venv")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3-venv"], check=True, env=env)
+
+
+def apply(bundle: Path) -> None:
+    ensure_venv_support()
+    if not (ANSIBLE_VENV / "bin" / "ansible-playbook").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(ANSIBLE_VENV)], check=True)
+    subprocess.run(
+        [str(ANSIBLE_VENV / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links",
+         str(bundle / "bootstrap-wheels"), "ansible-core"],
+        check=True,
+    )  # fmt: skip
+    env = dict(
+        os.environ,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_ROLES_PATH=str(bundle / "roles"),
+        ANSIBLE_CONFIG=str(bundle / "ansible.cfg"),
+    )
+    subprocess.run(
+        [str(ANSIBLE_VENV / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         str(bundle / "bootstrap.yml"), "-e", f"@{bundle / 'release-vars.json'}"],
+        check=True,
+        env=env,
+        cwd=str(bundle),
+    )  # fmt: skip
+
+
+def main() -> int:
+    timeout = float(os.environ.get("IMAGE_DELIVERY_RELEASE_TIMEOUT", "1800"))
+    stack = read_env_file(STACK_ENV)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    release, checksum = wait_for_release(stack, endpoint, timeout, interval=5.0)
+    # While applying (not while waiting for a first release), the instances play waits for us.
+    RUNNING_MARKER.parent.mkdir(parents=True, exist_ok=True)
+    RUNNING_MARKER.write_text(f"{os.getpid()}\n")
+    try:
+        log(f"applying release {release}")
+        url = object_url(endpoint, stack["AWS_REGION"], stack["IMAGE_DELIVERY_BUCKET"], f"releases/{release}.tar.gz")
+        data = get_object(url, stack["AWS_REGION"])
+        if data is None:
+            raise SystemExit(f"release {release} is announced but {url} is missing")
+        apply(unpack(data, checksum, release))
+        DONE_MARKER.parent.mkdir(parents=True, exist_ok=True)
+        DONE_MARKER.write_text(f"{release}\n")
+        log(f"release {release} applied")
+    finally:
+        RUNNING_MARKER.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

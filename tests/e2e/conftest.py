@@ -1,0 +1,139 @@
+"""End-to-end layer: the main command's playbooks build a whole stack on this machine (local AWS
+endpoint, instance containers, load balancer, edge) on ports of its own, and the tests use it the
+way a viewer and an operator do.
+
+The stack has its own endpoint port, stack name, VPC range (so its instances listen on
+127.42.x.y, never on the addresses of a stack a developer runs with `make up`) and edge ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.helpers.aws import LocalAws
+from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
+
+ENDPOINT_PORT = int(os.environ.get("IMAGE_DELIVERY_E2E_PORT", "5050"))
+STACK = "e2e-stack"
+EDGE_PORT, BALANCER_PORT, ORIGIN_ACCESS_PORT = 18280, 18281, 18282
+SETTINGS = {
+    "stack_name": STACK,
+    "local_endpoint_port": ENDPOINT_PORT,
+    "local_data_plane_edge_port": EDGE_PORT,
+    "local_data_plane_balancer_port": BALANCER_PORT,
+    "local_data_plane_origin_access_port": ORIGIN_ACCESS_PORT,
+    "network_vpc_cidr": "10.42.0.0/16",
+    "network_public_subnet_cidrs": ["10.42.0.0/24", "10.42.1.0/24"],
+    "network_private_subnet_cidrs": ["10.42.10.0/24", "10.42.11.0/24"],
+    # A faster health check than the default (15 s x 3): the fault tests wait for its window.
+    "load_balancer_health_check_interval": 5,
+    "load_balancer_deregistration_delay": 5,
+}
+ENVIRONMENT = {"IMAGE_DELIVERY_STACK": STACK, "IMAGE_DELIVERY_ENDPOINT_PORT": str(ENDPOINT_PORT)}
+INVENTORIES = ("-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml")
+
+
+def run(playbook: str, *args: str, **extra_vars) -> PlaybookRun:
+    return run_playbook(
+        playbook, *INVENTORIES, *args, extra_vars={**SETTINGS, **extra_vars}, environment=ENVIRONMENT, timeout=1800
+    )
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 10) -> Response:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return Response(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+
+
+@dataclass
+class Stack:
+    aws: LocalAws
+    site: PlaybookRun
+
+    @property
+    def edge(self) -> str:
+        return f"http://127.0.0.1:{EDGE_PORT}"
+
+    @property
+    def balancer(self) -> str:
+        return f"http://127.0.0.1:{BALANCER_PORT}"
+
+    @property
+    def group_name(self) -> str:
+        return json.loads((PROJECT_ROOT / ".state" / STACK / "outputs.json").read_text())["autoscaling_group"]
+
+    def get(self, path: str, **kwargs) -> Response:
+        return fetch(self.edge + path, **kwargs)
+
+    def instances(self) -> list[dict]:
+        group = self.aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.group_name])
+        return group["AutoScalingGroups"][0]["Instances"]
+
+    def containers(self) -> dict[str, bool]:
+        listing = subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "podman"), "ps", "--all", "--format", "json",
+             "--filter", f"label=image-delivery.stack={STACK}"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return {item["Names"][0]: item["State"] == "running" for item in json.loads(listing.stdout or "[]")}
+
+    def balancer_states(self) -> dict[str, str]:
+        sys.path.insert(0, str(PROJECT_ROOT))
+        from local_aws.dataplane import balancer
+
+        settings = balancer.BalancerSettings(
+            "127.0.0.1", BALANCER_PORT, PROJECT_ROOT / ".state" / STACK / "dataplane" / "balancer"
+        )
+        return balancer.server_states(settings)
+
+    def wait_until(self, condition, timeout: float, interval: float = 2.0, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+
+
+def stop_everything() -> None:
+    """Leftovers of an earlier run: the data plane of the test stack, then its endpoint."""
+    data_plane = [sys.executable, "-m", "local_aws.dataplane", "stop", "--stack", STACK]
+    subprocess.run(data_plane, cwd=PROJECT_ROOT, capture_output=True, check=False)
+    endpoint = [sys.executable, "-m", "local_aws", "stop", "--port", str(ENDPOINT_PORT)]
+    subprocess.run(endpoint, cwd=PROJECT_ROOT, capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """The whole stack, built by site.yml the way `make up` builds it; torn down afterwards."""
+    stop_everything()
+    site = run("site.yml")
+    assert site.returncode == 0, site.tail(80)
+    yield Stack(LocalAws(ENDPOINT_PORT), site)
+    teardown = run("playbooks/teardown.yml")
+    stop_everything()
+    assert teardown.returncode == 0, teardown.tail(40)

@@ -1,0 +1,65 @@
+"""The first-boot program signs its S3 requests itself (no SDK on a fresh instance): its SigV4
+headers must be exactly what botocore computes for the same request and moment."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+from types import ModuleType
+
+import botocore.auth
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.helpers.playbook import PROJECT_ROOT
+
+SCRIPT = PROJECT_ROOT / "files" / "bootstrap" / "image_delivery_bootstrap.py"
+MOMENT = datetime.datetime(2026, 11, 23, 20, 15, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("image_delivery_bootstrap", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def botocore_headers(url: str, token: str | None, monkeypatch) -> dict[str, str]:
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: MOMENT)  # the moment under test
+    request = AWSRequest(method="GET", url=url, headers={})
+    signer = S3SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", token), "s3", "eu-west-1")
+    signer.add_auth(request)
+    return {name.lower(): value for name, value in request.headers.items()}
+
+
+@pytest.mark.parametrize("token", [None, "session-token"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://s3.eu-west-1.amazonaws.com/my-bucket/releases/current",
+        "http://127.0.0.1:5000/my-bucket/releases/0123abcd.tar.gz",
+        "https://s3.eu-west-1.amazonaws.com/my-bucket/releases/a%20b.tar.gz",
+    ],
+)
+def test_signature_matches_botocore(bootstrap, url, token, monkeypatch):
+    credentials = {"key": "AKIDEXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG", "token": token or ""}
+    ours = bootstrap.sign("GET", url, "eu-west-1", credentials, MOMENT)
+    theirs = botocore_headers(url, token, monkeypatch)
+    assert ours["authorization"] == theirs["authorization"]
+    assert ours["x-amz-date"] == theirs["x-amz-date"]
+
+
+def test_object_urls_default_to_the_regional_endpoint(bootstrap):
+    assert bootstrap.object_url("", "eu-west-1", "b", "releases/current") == (
+        "https://s3.eu-west-1.amazonaws.com/b/releases/current"
+    )
+    assert bootstrap.object_url("http://127.0.0.1:5000/", "eu-west-1", "b", "k") == "http://127.0.0.1:5000/b/k"
+
+
+def test_a_bundle_with_another_checksum_is_refused(bootstrap, tmp_path, monkeypatch):
+    monkeypatch.setattr(bootstrap, "RELEASES_DIR", tmp_path)
+    with pytest.raises(SystemExit, match="does not match"):
+        bootstrap.unpack(b"not the published bytes", "0" * 64, "r1")
