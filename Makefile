@@ -27,7 +27,7 @@ TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap haproxy nginx wrk
 # the load balancer, NGINX as the edge.
 LOCAL_SYSTEM_PACKAGES ?= podman runc debootstrap haproxy nginx
 
-.PHONY: help install test-tools up down check test test-unit test-integration test-e2e lint bench clean
+.PHONY: help install test-tools up down check test test-unit test-integration test-e2e lint bench bench-edge diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -82,6 +82,13 @@ bench: install ## Benchmarks (see bench/README.md)
 	$(BIN)/python bench/infrastructure.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/api.py
+
+bench-edge: install ## Edge cache hit vs raw NGINX, miss latency (needs `make up`); writes docs/benchmarks.md
+	$(BIN)/python bench/edge.py $(if $(STACK),--stack $(STACK))
+
+diagram: install ## Redraw docs/architecture.svg (AWS and local side by side) from scripts/architecture.py
+	EXTRA_SYSTEM_PACKAGES=graphviz scripts/install-system-packages.sh
+	$(BIN)/python scripts/architecture.py
 
 clean: ## Remove the virtual environment and generated state (does not touch AWS)
 	rm -rf $(VENV) .state .pytest_cache .ruff_cache

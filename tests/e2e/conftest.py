@@ -37,6 +37,7 @@ SETTINGS = {
     "network_private_subnet_cidrs": ["10.42.10.0/24", "10.42.11.0/24"],
     # A faster health check than the default (15 s x 3): the fault tests wait for its window.
     "load_balancer_health_check_interval": 5,
+    "load_balancer_health_check_timeout": 2,
     "load_balancer_deregistration_delay": 5,
 }
 ENVIRONMENT = {"IMAGE_DELIVERY_STACK": STACK, "IMAGE_DELIVERY_ENDPOINT_PORT": str(ENDPOINT_PORT)}
