@@ -167,6 +167,7 @@ def test_a_killed_instance_under_load_loses_no_request_after_the_health_check_wi
         interval=5,
         what="the replacement serving",
     )
+    print(f"replacement serving {time.monotonic() - killed_at:.0f}s after the kill")
 
 
 def test_teardown_leaves_nothing(stack):
