@@ -206,15 +206,19 @@ def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, lo
     new = next(e for e in entries if e["image_id"] == "generated-zebra-crossing")
     local_aws.client("s3").put_object(Bucket=BUCKET, Key=new["key"], Body=b"")
     put_catalog(local_aws, entries)
+    # Every worker refreshes on its own: poll until the answers of several requests (spread over
+    # the workers) all show the new version.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        results = api.json("/api/search?q=zebra")[1]["results"]
-        if results and results[0]["id"] == "generated-zebra-crossing":
+        results = [api.json("/api/search?q=zebra")[1]["results"] for _ in range(6)]
+        counts = {api.json("/readyz")[1]["images"] for _ in range(6)}
+        if all(found and found[0]["id"] == "generated-zebra-crossing" for found in results) and counts == {
+            len(entries)
+        }:
             break
         time.sleep(0.3)
     else:
-        pytest.fail("the new catalog version was not loaded")
-    assert api.json("/readyz")[1]["images"] == len(entries)
+        pytest.fail("the new catalog version was not loaded by every worker")
 
 
 def test_access_log_lines_are_json_with_the_request_id(api):
