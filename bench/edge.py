@@ -176,8 +176,8 @@ cache hit, against NGINX serving the same bytes from disk (`sendfile`, no log), 
 
 | path | p50 ms | p99 ms |
 |---|---|---|
-| hit (edge only, under wrk load) | {report["hit_path"]["p50_ms"]} | {report["hit_path"]["p99_ms"]} |
-| miss: edge, load balancer, instance, app (sequential) | {miss["p50_ms"]} | {miss["p99_ms"]} |
+| hit (edge only, under wrk load) | {report["hit_path"]["p50_ms"]:.2f} | {report["hit_path"]["p99_ms"]:.2f} |
+| miss: edge, load balancer, instance, app (sequential) | {miss["p50_ms"]:.2f} | {miss["p99_ms"]:.2f} |
 """
 
 
