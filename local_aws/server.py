@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import processes
 
 READY_PATH = "/moto-api/"
 # moto settings that make it answer like AWS for the stack: AWS-managed IAM policies exist
@@ -53,17 +54,7 @@ def is_answering(endpoint: Endpoint, timeout: float = 1.0) -> bool:
 
 def running_pid(endpoint: Endpoint) -> int | None:
     """The pid recorded in the pid file if that process is still alive."""
-    try:
-        pid = int(endpoint.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    return processes.running_pid(endpoint.pid_file)
 
 
 def status(endpoint: Endpoint) -> dict:
@@ -110,17 +101,8 @@ def start(endpoint: Endpoint, ready_timeout: float = 30.0) -> dict:
 
 def stop(endpoint: Endpoint, timeout: float = 10.0) -> dict:
     pid = running_pid(endpoint)
-    if pid is None:
-        endpoint.pid_file.unlink(missing_ok=True)
-        return {"changed": False, "running": False, "pid": None, "url": endpoint.url}
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and running_pid(endpoint) is not None:
-        time.sleep(0.1)
-    if running_pid(endpoint) is not None:
-        os.kill(pid, signal.SIGKILL)
-    endpoint.pid_file.unlink(missing_ok=True)
-    return {"changed": True, "running": False, "pid": pid, "url": endpoint.url}
+    stopped = processes.stop_pid(endpoint.pid_file, timeout)
+    return {"changed": stopped, "running": False, "pid": pid if stopped else None, "url": endpoint.url}
 
 
 def run_foreground(host: str, port: int) -> None:

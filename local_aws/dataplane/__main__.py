@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..processes import running_pid, stop_pid
 from . import agent, balancer, edge
 from .instances import Podman
-from .processes import running_pid, stop_pid
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

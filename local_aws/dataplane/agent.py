@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..processes import write_if_changed
 from . import balancer, edge
 from .instances import Podman
-from .processes import write_if_changed
 from .stack import Stack, read_stack
 
 LOCAL_HOST = "127.0.0.1"

@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import running_pid, stop_pid, write_if_changed
+from ..processes import running_pid, stop_pid, write_if_changed
 from .stack import Stack
 
 FORBIDDEN_BODY = json.dumps({"error": "forbidden", "detail": "requests must come through the CDN"})

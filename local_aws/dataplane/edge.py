@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .processes import running_pid, stop_pid, write_if_changed
+from ..processes import running_pid, stop_pid, write_if_changed
 
 DEFAULT_ERROR_TTL = 10
 

@@ -19,7 +19,7 @@ USER_DATA_LOG = "/var/log/user-data.log"
 
 
 class PodmanError(RuntimeError):
-    pass
+    """A podman command failed (the message carries its stderr)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 
 class BundleError(ValueError):
-    pass
+    """A source is missing or an archive path would leave the bundle."""
 
 
 def walk(source: Path) -> Iterable[tuple[str, Path]]:

@@ -1,4 +1,4 @@
-"""Small helpers for the background processes of the data plane (pid files, signals)."""
+"""Small helpers for the background processes (local endpoint, data plane): pid files, signals, files."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def write_if_changed(path: Path, text: str, mode: int = 0o600) -> bool:
         if path.read_text() == text:
             return False
     except FileNotFoundError:
-        pass
+        pass  # nothing written yet: write it below
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".new")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
