@@ -125,6 +125,8 @@ def test_the_edge_config_routes_behaviors_in_order_with_the_secret_header(tmp_pa
     assert '"/" "/index.html"' in text
 
 
+# make test installs nginx and haproxy (TEST_SYSTEM_PACKAGES), so CI always runs these two; the skip
+# only spares `pytest -m unit` on a machine that never ran make install.
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is installed by make install (TARGET=local)")
 def test_nginx_accepts_the_rendered_edge_config(tmp_path):
     config = tmp_path / "nginx.conf"
