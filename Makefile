@@ -27,7 +27,7 @@ TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap haproxy nginx wrk
 # the load balancer, NGINX as the edge.
 LOCAL_SYSTEM_PACKAGES ?= podman runc debootstrap haproxy nginx
 
-.PHONY: help install test-tools up down check test test-unit test-integration test-e2e lint bench bench-edge diagram clean
+.PHONY: help install test-tools up down check test test-unit test-integration test-e2e reliability lint bench bench-edge diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,8 +61,9 @@ down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoi
 	  $(PLAYBOOK) playbooks/local_data_plane.yml -e local_data_plane_state=stopped && \
 	  $(PLAYBOOK) playbooks/local_endpoint.yml -e local_endpoint_state=stopped && rm -rf .state; fi
 
-test: install test-tools lint ## Lint, then every test layer
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install test-tools lint ## Lint, then every test layer (JUnit report for scripts/reliability_report.py)
+	mkdir -p .state/test-artifacts
+	$(BIN)/pytest --junitxml=.state/test-artifacts/junit.xml $(PYTEST_ARGS)
 
 test-unit: install test-tools ## Unit tests only (seconds)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
@@ -72,6 +73,14 @@ test-integration: install test-tools ## Integration tests against the local AWS 
 
 test-e2e: install test-tools ## The whole stack end to end (own endpoint and ports; ~15 min)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
+RELIABILITY_TESTS := tests/unit/docs/test_no_secrets.py tests/integration/test_catalog.py \
+  tests/integration/test_inputs.py tests/integration/test_role_arguments.py tests/integration/test_stack.py \
+  tests/integration/app/test_api.py tests/integration/app/test_api_schema.py tests/e2e
+reliability: install test-tools ## Fault, bad-input and security tests, then regenerate docs/reliability.md (~45 min)
+	mkdir -p .state/test-artifacts
+	$(BIN)/pytest $(RELIABILITY_TESTS) --junitxml=.state/test-artifacts/reliability-junit.xml $(PYTEST_ARGS); \
+	  status=$$?; $(BIN)/python scripts/reliability_report.py; exit $$status
 
 lint: install ## ruff and ansible-lint (production profile)
 	$(BIN)/ruff check .

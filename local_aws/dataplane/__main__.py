@@ -38,6 +38,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--balancer-port", type=int, default=8081)
     parser.add_argument("--origin-access-port", type=int, default=8082)
     parser.add_argument("--memory", default="", help="memory limit of each instance container (podman --memory)")
+    parser.add_argument("--cpus", default="", help="CPU limit of each instance container (podman --cpus)")
+    parser.add_argument("--scaler-period", type=float, default=0.0, help="seconds between target tracking evaluations")
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     return parser.parse_args(argv)
@@ -56,6 +58,8 @@ def settings_from(args: argparse.Namespace) -> agent.Settings:
         balancer_port=args.balancer_port,
         origin_access_port=args.origin_access_port,
         memory=args.memory,
+        cpus=args.cpus,
+        scaler_period=args.scaler_period,
         access_key=os.environ.get("AWS_ACCESS_KEY_ID", "local-endpoint-access-key"),
         secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local-endpoint-secret-key"),
     )
@@ -68,7 +72,7 @@ def loop_arguments(args: argparse.Namespace, settings: agent.Settings) -> list[s
         "--state-dir", str(settings.state_dir), "--podman", settings.podman, "--image", settings.image,
         "--edge-port", str(settings.edge_port), "--balancer-port", str(settings.balancer_port),
         "--origin-access-port", str(settings.origin_access_port), "--memory", settings.memory,
-        "--interval", str(args.interval),
+        "--cpus", settings.cpus, "--scaler-period", str(settings.scaler_period), "--interval", str(args.interval),
     ]  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..processes import write_if_changed
-from . import balancer, edge
+from . import balancer, edge, scaler
 from .instances import Podman
 from .stack import Stack, read_stack
 
@@ -40,6 +40,13 @@ class Settings:
     access_key: str = "local-endpoint-access-key"
     secret_key: str = "local-endpoint-secret-key"
     memory: str = ""
+    cpus: str = ""
+    # Seconds between two evaluations of the group's target tracking policy; 0: no scaler.
+    scaler_period: float = 0.0
+
+    @property
+    def scaler_timeline(self) -> Path:
+        return self.state_dir / "scaler.jsonl"
 
     @property
     def balancer(self) -> balancer.BalancerSettings:
@@ -169,7 +176,11 @@ def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podm
         if instance_id in existing:
             continue
         podman.start_instance(
-            settings.stack, instance_id, settings.instance_environment(instance.listen_address), settings.memory
+            settings.stack,
+            instance_id,
+            settings.instance_environment(instance.listen_address),
+            settings.memory,
+            settings.cpus,
         )
         podman.run_user_data(instance_id, stack.user_data)
         report.started.append(instance_id)
@@ -195,6 +206,46 @@ def apply_invalidations(stack: Stack, settings: Settings, clients: Clients) -> d
     return purged
 
 
+def scale_once(settings: Settings, clients: Clients, podman: Podman, state: scaler.ScalerState) -> dict | None:
+    """Evaluate the group's target tracking policy on the containers' CPU and apply the decision."""
+    stack = read_stack(clients, settings.stack)
+    if not stack.exists:
+        return None
+    found = clients.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])
+    group = found["AutoScalingGroups"][0]
+    policy = scaler.read_policy(clients.autoscaling, group)
+    if policy is None:
+        return None
+    now = time.time()
+    if state.last_desired is not None and state.last_desired != group["DesiredCapacity"]:
+        state.last_activity = now  # someone else scaled the group: the cooldown starts again
+    in_service = [item["InstanceId"] for item in group["Instances"] if item["LifecycleState"] == "InService"]
+    running = {container.instance_id: container.name for container in podman.containers(settings.stack)
+               if container.running}  # fmt: skip
+    cpu_seconds = {}
+    for instance_id in in_service:
+        if instance_id in running:
+            cpu_seconds[instance_id] = scaler.cgroup_cpu_seconds(podman.init_pid(running[instance_id]))
+    cpu = scaler.sample(state, now, cpu_seconds, float(settings.cpus or 1))
+    decision = scaler.decide(policy, state, now, group["DesiredCapacity"], len(in_service), cpu)
+    if decision.desired != group["DesiredCapacity"]:
+        clients.autoscaling.set_desired_capacity(
+            AutoScalingGroupName=stack.group_name, DesiredCapacity=decision.desired, HonorCooldown=False
+        )
+        state.last_activity, state.below_target_passes = now, 0
+    state.last_desired = decision.desired
+    entry = {
+        "desired": decision.desired,
+        "in_service": len(in_service),
+        "average_cpu": decision.average_cpu,
+        "counted": decision.counted,
+        "cpu": {instance_id: round(value, 1) for instance_id, value in cpu.items()},
+        "reason": decision.reason,
+    }
+    scaler.append_timeline(settings.scaler_timeline, entry)
+    return entry
+
+
 def run_forever(settings: Settings, interval: float, status_file: Path) -> None:
     """The background loop: a pass every ``interval`` seconds, its result in ``status_file``."""
     from .origin_access import serve_in_background
@@ -202,12 +253,20 @@ def run_forever(settings: Settings, interval: float, status_file: Path) -> None:
     clients = Clients.connect(settings)
     podman = Podman(settings.podman, settings.image)
     serve_in_background(LOCAL_HOST, settings.origin_access_port, clients.s3)
+    scaling = scaler.ScalerState(last_activity=time.time())
+    next_evaluation = time.time() + settings.scaler_period
     while True:
         started = time.time()
         try:
             status = {"time": started, "ok": True, **sync_once(settings, clients, podman).as_dict()}
         except Exception as error:  # keep looping: the endpoint may be restarting
             status = {"time": started, "ok": False, "error": f"{type(error).__name__}: {error}"}
+        if settings.scaler_period > 0 and started >= next_evaluation:
+            next_evaluation = started + settings.scaler_period
+            try:
+                scale_once(settings, clients, podman, scaling)
+            except Exception as error:  # a failed evaluation is skipped, as a missing metric would be
+                status["scaler_error"] = f"{type(error).__name__}: {error}"
         if status.get("changed") or not status["ok"]:
             print(json.dumps(status), flush=True)
         write_if_changed(status_file, json.dumps(status), mode=0o644)

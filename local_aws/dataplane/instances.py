@@ -64,7 +64,9 @@ class Podman:
         completed = subprocess.run([self.executable, "image", "exists", self.image], capture_output=True, check=False)
         return completed.returncode == 0
 
-    def start_instance(self, stack: str, instance_id: str, environment: dict[str, str], memory: str) -> None:
+    def start_instance(
+        self, stack: str, instance_id: str, environment: dict[str, str], memory: str, cpus: str = ""
+    ) -> None:
         """Boot an instance: systemd in a container on the host network, named after the instance id."""
         arguments = [
             "run",
@@ -83,9 +85,16 @@ class Podman:
             "--label",
             f"{INSTANCE_LABEL}={instance_id}",
         ]
+        if cpus:
+            # Like an instance type's vCPUs: the scaler measures utilisation against this limit.
+            arguments += ["--cpus", cpus]
         for key, value in sorted(environment.items()):
             arguments += ["--env", f"{key}={value}"]
         self.run(*arguments, self.image, "/sbin/init")
+
+    def init_pid(self, name: str) -> int:
+        """The host pid of a container's init (its cgroup holds the whole instance)."""
+        return int(self.run("inspect", "--format", "{{.State.Pid}}", name).strip())
 
     def run_user_data(self, name: str, user_data: str) -> None:
         """Write the user data into the instance and run it in the background, once."""

@@ -12,9 +12,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -39,6 +41,9 @@ SETTINGS = {
     "load_balancer_health_check_interval": 5,
     "load_balancer_health_check_timeout": 2,
     "load_balancer_deregistration_delay": 5,
+    # Shorter than the defaults (180 s, 300 s) so that the load test sees the group scale back in.
+    "compute_instance_warmup": 60,
+    "compute_default_cooldown": 60,
 }
 ENVIRONMENT = {"IMAGE_DELIVERY_STACK": STACK, "IMAGE_DELIVERY_ENDPOINT_PORT": str(ENDPOINT_PORT)}
 INVENTORIES = ("-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml")
@@ -118,6 +123,39 @@ class Stack:
                 return value
             time.sleep(interval)
         raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+
+
+class SteadyLoad:
+    """Requests that miss the edge cache (a unique query each) at a steady pace, in a thread."""
+
+    def __init__(self, stack: Stack, per_second: float = 20) -> None:
+        self.stack, self.pause = stack, 1 / per_second
+        self.results: list[tuple[float, int]] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self) -> None:
+        while self.running:
+            try:
+                status = self.stack.get(f"/api/search?q=sea&n={uuid.uuid4().hex}", timeout=10).status
+            except OSError:
+                status = 0
+            self.results.append((time.monotonic(), status))
+            time.sleep(self.pause)
+
+    def __enter__(self) -> SteadyLoad:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.running = False
+        self.thread.join(timeout=15)
+
+    def failures(self, since: float = 0.0, until: float = float("inf")) -> int:
+        return sum(1 for moment, status in self.results if since <= moment < until and status != 200)
+
+    def count(self, since: float = 0.0, until: float = float("inf")) -> int:
+        return sum(1 for moment, _ in self.results if since <= moment < until)
 
 
 def stop_everything() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers.images import image_bytes, write
 from tests.helpers.playbook import PROJECT_ROOT
+from tests.helpers.reliability import record
 
 from .conftest import outputs_of
 
@@ -159,6 +160,8 @@ def test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact(stack, publish,
     strict = publish(expect_success=False, catalog_fail_on_skipped=True)
     assert strict.returncode != 0 and "photos/broken.jpg" in strict.output
     (folder / "photos/broken.jpg").unlink()
+    record("corrupt-image", f"skipped: {done['skipped'][0]['reason']}; catalog unchanged ({len(before)} items)",
+           "skipped with a reason, catalog intact", True, items=len(before))  # fmt: skip
 
 
 def test_check_mode_reports_a_change_and_writes_nothing(stack, publish, aws, folder):

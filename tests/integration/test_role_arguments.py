@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.helpers.playbook import PROJECT_ROOT, run_playbook
+from tests.helpers.reliability import record
 
 # Strings and lists of strings whose format a role checks: variable -> (invalid value, more vars).
 FORMAT_CASES: dict[str, tuple[object, dict]] = {
@@ -44,7 +45,9 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
     "load_balancer_health_check_path": ("healthz", {}),
     "load_balancer_origin_header_name": ("Host", {}),
     "local_data_plane_instance_memory": ("lots", {}),
+    "local_data_plane_instance_cpus": ("two", {}),
     "local_endpoint_host": ("0.0.0.0", {}),
+    "load_test_url": ("http://images.example.com", {}),
     "monitoring_alarm_actions": (["mailto:ops@example.com"], {}),
     "network_vpc_cidr": ("10.0.0.0/8", {}),
     "network_public_subnet_cidrs": (["10.0.0.0/24"], {}),
@@ -86,7 +89,7 @@ WIRED_ARGUMENTS = words("""
 PATH_ARGUMENTS = words("""
     catalog_exclude catalog_cache_file compute_bootstrap_script image_api_source_dir image_api_wheelhouse_dir
     image_api_home image_api_config_dir nginx_site_source_dir nginx_site_root nginx_api_socket nginx_cache_path
-    local_data_plane_state_dir local_endpoint_state_dir
+    local_data_plane_state_dir local_endpoint_state_dir load_test_output_dir stack_outputs_file stack_state_dir
 """)
 UNCHECKED: dict[str, str] = {
     # Stack-wide: checked once by playbooks/validate.yml (tests/integration/test_inputs.py).
@@ -230,6 +233,13 @@ def test_every_invalid_value_fails_naming_the_variable(outcomes):
             accepted.append(label)
         elif case["variable"] not in outcome["message"]:
             unnamed.append(f"{label}: {outcome['message'][:200]}")
+    record(
+        "role-arguments",
+        f"{len(all_cases)} invalid values over {len(role_options())} roles: {len(accepted)} accepted, "
+        f"{len(unnamed)} failed without naming the variable; {len(UNCHECKED)} free-form arguments listed with a reason",
+        "every one fails naming the variable",
+        not accepted and not unnamed,
+    )
     assert not accepted, "accepted:\n" + "\n".join(accepted)
     assert not unnamed, "failed without naming the variable:\n" + "\n".join(unnamed)
     assert len(all_cases) >= 100

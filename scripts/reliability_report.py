@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Write docs/reliability.md from a pytest JUnit report and the figures the tests recorded.
+
+    make reliability        # runs the tests below, then this script
+    python scripts/reliability_report.py --junit .state/test-artifacts/reliability-junit.xml
+
+Each row names a check and the test that proves it; the result and duration come from the JUnit
+report, the measured figure from .state/test-artifacts/reliability/<record>.json (written by
+tests.helpers.reliability.record). A row whose test did not run says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RECORDS = PROJECT_ROOT / ".state" / "test-artifacts" / "reliability"
+
+
+@dataclass(frozen=True)
+class Row:
+    area: str
+    check: str
+    file: str  # under tests/
+    name: str  # a parametrized test's name without the brackets covers every case
+    record: str | None = None
+
+    @property
+    def test(self) -> str:
+        return f"tests/{self.file}::{self.name}"
+
+
+ROWS = [
+    Row("Load", "playbooks/loadtest.yml through the edge: throughput, latency, errors, hit ratio; the local scaler "
+        "scales out under load and back in after, within min 2 / max 4 (plot: .state/<stack>/loadtest/*/loadtest.svg)",
+        "e2e/test_reliability.py", "test_load_scales_the_group_out_and_back_in", "load-test"),
+    Row("Faults", "An instance container killed under load: failures after the health-check window, time to a "
+        "serving replacement",
+        "e2e/test_stack.py", "test_a_killed_instance_under_load_loses_no_request_after_the_health_check_window",
+        "instance-killed"),
+    Row("Faults", "The app process killed inside an instance: systemd restarts it; requests during the gap",
+        "e2e/test_reliability.py", "test_a_killed_app_process_is_restarted_by_systemd", "app-process-killed"),
+    Row("Faults", "A corrupt image published: skipped with a reason, catalog and service intact",
+        "integration/test_catalog.py", "test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact",
+        "corrupt-image"),
+    Row("Faults", "A run that died after planning its invalidation is completed once by the next",
+        "integration/test_catalog.py", "test_an_interrupted_run_is_completed_once_by_the_next"),
+    Row("Bad input", "schemathesis: generated requests for every operation of the served OpenAPI document, no 5xx, "
+        "responses match the document",
+        "integration/app/test_api_schema.py", "test_every_operation_answers_within_its_schema", "api-schema"),
+    Row("Bad input", "Random query strings on every route never give a 5xx (hypothesis)",
+        "integration/app/test_api.py", "test_no_query_string_produces_a_server_error"),
+    Row("Bad input", "Every role argument: an invalid value fails validation naming the variable",
+        "integration/test_role_arguments.py", "test_every_invalid_value_fails_naming_the_variable", "role-arguments"),
+    Row("Bad input", "Invalid stack-wide inputs fail site.yml before any change",
+        "integration/test_inputs.py", "test_invalid_input_fails_before_any_change"),
+    Row("Security", "Instances accept traffic only from the load balancer's group",
+        "integration/test_stack.py", "test_instances_accept_only_the_load_balancer"),
+    Row("Security", "The load balancer accepts only CloudFront's prefix list",
+        "integration/test_stack.py", "test_load_balancer_accepts_only_cloudfront"),
+    Row("Security", "The load balancer refuses requests without the origin header (running stack)",
+        "e2e/test_stack.py", "test_the_load_balancer_refuses_requests_without_the_origin_header"),
+    Row("Security", "The bucket is private, encrypted and versioned",
+        "integration/test_stack.py", "test_bucket_is_private_encrypted_and_versioned"),
+    Row("Security", "Originals reach viewers only through the edge (anonymous bucket reads refused)",
+        "e2e/test_stack.py", "test_originals_come_from_the_private_bucket_through_the_edge"),
+    Row("Security", "IMDSv2 required, root volume encrypted",
+        "integration/test_stack.py", "test_launch_template_requires_imdsv2_and_encrypts_the_root_volume"),
+    Row("Security", "The instance role reads only this stack's bucket and table",
+        "integration/test_stack.py", "test_instance_role_reads_only_this_stacks_bucket_and_table"),
+    Row("Security", "No secret in the output or the state files of a full run",
+        "e2e/test_reliability.py", "test_no_secret_in_the_output_or_logs_of_a_full_run", "secret-in-logs"),
+    Row("Security", "No secret in the repository",
+        "unit/docs/test_no_secrets.py", "test_no_secret_is_committed", "secret-in-repository"),
+    Row("Security", "The app runs unprivileged", "e2e/test_reliability.py", "test_the_app_runs_unprivileged",
+        "app-unprivileged"),
+    Row("Security", "Instances listen only on their own address",
+        "e2e/test_reliability.py", "test_instances_listen_only_on_their_own_address", "instance-listeners"),
+    Row("Security", "HAProxy and the edge listen only where configured",
+        "e2e/test_reliability.py", "test_the_load_balancer_and_edge_listen_only_where_configured", "host-listeners"),
+]  # fmt: skip
+
+
+def junit_results(path: Path) -> dict[str, tuple[str, float, int]]:
+    """'path::name' -> (outcome, seconds, cases); parametrized cases are folded into one entry."""
+    results: dict[str, tuple[str, float, int]] = {}
+    if not path.is_file():
+        return results
+    for case in ElementTree.parse(path).getroot().iter("testcase"):
+        module = case.get("classname", "").replace(".", "/")
+        name = case.get("name", "").split("[", 1)[0]
+        key = f"{module}.py::{name}"
+        if case.find("failure") is not None or case.find("error") is not None:
+            outcome = "failed"
+        elif case.find("skipped") is not None:
+            outcome = "skipped"
+        else:
+            outcome = "passed"
+        before = results.get(key, ("passed", 0.0, 0))
+        both = (before[0], outcome)
+        merged = "failed" if "failed" in both else ("skipped" if "skipped" in both else "passed")
+        results[key] = (merged, before[1] + float(case.get("time", 0)), before[2] + 1)
+    return results
+
+
+def figure(record: str | None) -> str:
+    if record is None:
+        return "pass/fail"
+    path = RECORDS / f"{record}.json"
+    if not path.is_file():
+        return "not measured in this run"
+    entry = json.loads(path.read_text())
+    return f"{entry['figure']} (goal: {entry['goal']})"
+
+
+def render(results: dict[str, tuple[str, float, int]]) -> str:
+    lines = [
+        "# Reliability, bad input and security",
+        "",
+        f"Generated by `make reliability` on {time.strftime('%Y-%m-%d', time.gmtime())} from the test run's JUnit",
+        "report and the figures the tests recorded (`scripts/reliability_report.py`); do not edit by hand.",
+        "",
+        "| Area | Check | Result | Measured | Test |",
+        "|---|---|---|---|---|",
+    ]
+    for row in ROWS:
+        outcome, seconds, cases = results.get(row.test, ("not run", 0.0, 0))
+        plural = "s" if cases != 1 else ""
+        result = outcome if outcome == "not run" else f"{outcome} ({cases} case{plural}, {seconds:.0f} s)"
+        lines.append(f"| {row.area} | {row.check} | {result} | {figure(row.record)} | `{row.test}` |")
+    lines += [
+        "",
+        "Not covered yet (issue 8): the local AWS endpoint stopped in the middle of `site.yml` (its state is in",
+        "memory, so this needs the endpoint to keep state across a restart first), and a bad release stopping",
+        "the rolling release after its first batch.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--junit", type=Path, default=PROJECT_ROOT / ".state/test-artifacts/reliability-junit.xml")
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs/reliability.md")
+    arguments = parser.parse_args()
+    arguments.output.write_text(render(junit_results(arguments.junit)))
+    print(f"wrote {arguments.output}")
+
+
+if __name__ == "__main__":
+    main()

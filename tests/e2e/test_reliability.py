@@ -1,0 +1,163 @@
+"""Security and faults on the running stack: who runs the app, where each server listens, what the
+logs of a full run contain, and an app process killed inside an instance under load. Each test
+records what it measured for docs/reliability.md. Runs before test_stack.py (file order), whose
+last test tears the stack down."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from tests.helpers.playbook import PROJECT_ROOT
+from tests.helpers.reliability import record
+from tests.helpers.sockets import command_of, descendants, listening, uid_of
+
+from .conftest import BALANCER_PORT, EDGE_PORT, ORIGIN_ACCESS_PORT, STACK, Stack, SteadyLoad, fetch, run
+
+PODMAN = str(PROJECT_ROOT / "scripts" / "podman")
+STATE = PROJECT_ROOT / ".state" / STACK
+
+
+def podman(*arguments: str) -> str:
+    return subprocess.run([PODMAN, *arguments], capture_output=True, text=True, check=True).stdout
+
+
+def init_pid(container: str) -> int:
+    return int(podman("inspect", "--format", "{{.State.Pid}}", container).strip())
+
+
+def listen_address(container: str, stack: Stack) -> str:
+    """The address an instance listens on: 10.a.b.c -> 127.a.b.c."""
+    ec2 = stack.aws.client("ec2")
+    private = ec2.describe_instances(InstanceIds=[container])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
+    return "127." + ".".join(private.split(".")[1:])
+
+
+def test_the_app_runs_unprivileged(stack):
+    checked = {}
+    for container in sorted(stack.containers()):
+        app_uid = int(podman("exec", container, "id", "-u", "image-api").strip())
+        assert app_uid != 0
+        gunicorn = [pid for pid in descendants(init_pid(container)) if "gunicorn" in command_of(pid)]
+        assert len(gunicorn) >= 2, "a master and its workers"
+        assert {uid_of(pid) for pid in gunicorn} == {app_uid}, "every gunicorn process runs as image-api"
+        checked[container] = len(gunicorn)
+    record("app-unprivileged", f"{sum(checked.values())} gunicorn processes, all image-api", "none as root", True)
+
+
+def test_instances_listen_only_on_their_own_address(stack):
+    for container in sorted(stack.containers()):
+        sockets = listening(descendants(init_pid(container)))
+        assert sockets == {(listen_address(container, stack), 80)}, f"{container} listens on {sockets}"
+    record("instance-listeners", "NGINX on the instance address, port 80 only", "nothing else", True)
+
+
+def pid_from(path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def test_the_load_balancer_and_edge_listen_only_where_configured(stack):
+    balancer = listening(descendants(pid_from(STATE / "dataplane" / "balancer" / "haproxy.pid")))
+    edge = listening(descendants(pid_from(STATE / "dataplane" / "edge" / "nginx.pid")))
+    agent = listening(descendants(pid_from(STATE / "dataplane" / "agent.pid")))
+    assert balancer == {("127.0.0.1", BALANCER_PORT)}
+    assert edge == {("127.0.0.1", EDGE_PORT)}
+    assert ("127.0.0.1", ORIGIN_ACCESS_PORT) in agent and all(host == "127.0.0.1" for host, _ in agent)
+    record("host-listeners", "HAProxy, edge NGINX, origin signer on 127.0.0.1 and their ports", "only there", True)
+
+
+def test_no_secret_in_the_output_or_logs_of_a_full_run(stack):
+    parameter = f"/{STACK}/origin-secret"
+    secret = stack.aws.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+    assert len(secret) >= 32
+    assert secret not in stack.site.output, "the origin secret appeared in the site.yml output"
+    logs = [path for path in STATE.rglob("*") if path.is_file() and path.suffix in {".log", ".json", ".txt"}]
+    leaked = [str(path) for path in logs if secret in path.read_text(errors="replace")]
+    assert not leaked, f"the origin secret is written in {leaked}"
+    record("secret-in-logs", f"0 of {len(logs)} state files and the run's output", "0", True, files=len(logs))
+
+
+def answers(url: str) -> bool:
+    try:
+        return fetch(url, timeout=3).status == 200
+    except OSError:
+        return False
+
+
+def test_a_killed_app_process_is_restarted_by_systemd(stack):
+    victim = sorted(stack.containers())[0]
+
+    def restarts() -> int:
+        shown = podman("exec", victim, "systemctl", "show", "image-api.service", "--property", "NRestarts")
+        return int(shown.strip().split("=")[1])
+
+    before = restarts()
+    master = [pid for pid in descendants(init_pid(victim)) if "gunicorn" in command_of(pid)]
+    master_pid = min(master)
+    with SteadyLoad(stack) as load:
+        time.sleep(5)
+        killed_at = time.monotonic()
+        subprocess.run(["kill", "-9", str(master_pid)], check=True)
+        stack.wait_until(lambda: restarts() > before, timeout=60, interval=0.5, what="systemd restarting the app")
+        restarted = time.monotonic() - killed_at
+        address = listen_address(victim, stack)
+        healthy = stack.wait_until(lambda: answers(f"http://{address}/healthz"), timeout=60, interval=0.5,
+                                   what="the instance answering again")  # fmt: skip
+        serving = time.monotonic() - killed_at
+        assert healthy
+        time.sleep(5)
+    failed, total = load.failures(killed_at), load.count(killed_at)
+    after = load.failures(killed_at + serving + 1)
+    print(f"app killed on {victim}: restarted after {restarted:.1f}s, serving after {serving:.1f}s, "
+          f"{failed} of {total} requests failed")  # fmt: skip
+    record(
+        "app-process-killed",
+        f"{failed} of {total} requests failed; restarted in {restarted:.1f}s, serving in {serving:.1f}s",
+        "systemd restarts it; failures only in the gap",
+        True,
+        failed=failed, total=total, restart_seconds=round(restarted, 1), serving_seconds=round(serving, 1),
+    )  # fmt: skip
+    assert after == 0, "requests failed after the app was serving again"
+    assert json.loads(podman("inspect", "--format", "json", victim))[0]["State"]["Running"]
+
+
+def test_load_scales_the_group_out_and_back_in(stack):
+    """playbooks/loadtest.yml: new searches through the edge push the instances' CPU over the
+    policy's 50 % target; the local scaler adds instances (at most max_size), and takes them away
+    once the load is over and the cooldown has passed (never below min_size)."""
+    autoscaling = stack.aws.client("autoscaling")
+    run_dir = STATE / "loadtest"
+    before = set(run_dir.iterdir()) if run_dir.is_dir() else set()
+    load = run("playbooks/loadtest.yml", load_test_duration=150, load_test_observe=180, load_test_connections=24)
+    assert load.returncode == 0, load.tail(40)
+    (new_run,) = set(run_dir.iterdir()) - before
+    report = json.loads((new_run / "report.json").read_text())
+    scaling, figures = report["scaling"], report["load"]
+    print(f"load test: {json.dumps(figures)}\nscaling: {json.dumps(scaling)}")
+    latency = figures["latency_ms"]
+    summary = (
+        f"{figures['requests_per_second']}/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms, {figures['errors']} "
+        f"errors, hit ratio {figures['cache_hit_ratio']}; capacity {scaling.get('desired_start')} -> "
+        f"{scaling.get('desired_peak')} -> {scaling.get('desired_end')}, CPU peak {scaling.get('average_cpu_peak')} %"
+    )
+    record(
+        "load-test",
+        summary,
+        "scale out under load, back in after, within 2-4",
+        scaling.get("scaled_out", False) and scaling.get("scaled_in_after_load", False),
+        **figures["latency_ms"], requests=figures["requests"], errors=figures["errors"], **scaling,
+    )  # fmt: skip
+    assert (new_run / "loadtest.svg").is_file()
+    assert figures["errors"] <= figures["requests"] * 0.01, "under 1 % of the load failed"
+    assert scaling["scaled_out"], f"no scale-out: {scaling}"
+    assert 2 <= scaling["desired_peak"] <= 4
+    assert scaling["scaled_in_after_load"], f"no scale-in after the load: {scaling}"
+
+    def back_to_two() -> bool:
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])
+        return group["AutoScalingGroups"][0]["DesiredCapacity"] == 2 and len(stack.containers()) == 2
+
+    stack.wait_until(back_to_two, timeout=420, interval=5, what="the group back at its minimum")
+    stack.wait_until(lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=300, interval=5,
+                     what="two serving targets")  # fmt: skip
