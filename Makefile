@@ -76,6 +76,7 @@ test-e2e: install test-tools ## The whole stack end to end (own endpoint and por
 
 RELIABILITY_TESTS := tests/unit/docs/test_no_secrets.py tests/integration/test_catalog.py \
   tests/integration/test_inputs.py tests/integration/test_role_arguments.py tests/integration/test_stack.py \
+  tests/integration/test_interrupted_run.py \
   tests/integration/app/test_api.py tests/integration/app/test_api_schema.py tests/e2e
 reliability: install test-tools ## Fault, bad-input and security tests, then regenerate docs/reliability.md (~45 min)
 	mkdir -p .state/test-artifacts

@@ -45,6 +45,10 @@ ROWS = [
         "instance-killed"),
     Row("Faults", "The app process killed inside an instance: systemd restarts it; requests during the gap",
         "e2e/test_reliability.py", "test_a_killed_app_process_is_restarted_by_systemd", "app-process-killed"),
+    Row("Faults", "The local AWS endpoint stopped in the middle of site.yml: the run fails, a rerun converges "
+        "(every part once, every image published), a third run changes nothing",
+        "integration/test_interrupted_run.py", "test_an_endpoint_stopped_mid_run_then_a_rerun_converges",
+        "endpoint-stopped"),
     Row("Faults", "A corrupt image published: skipped with a reason, catalog and service intact",
         "integration/test_catalog.py", "test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact",
         "corrupt-image"),
@@ -135,9 +139,9 @@ def render(results: dict[str, tuple[str, float, int]]) -> str:
         lines.append(f"| {row.area} | {row.check} | {result} | {figure(row.record)} | `{row.test}` |")
     lines += [
         "",
-        "Not covered yet (issue 8): the local AWS endpoint stopped in the middle of `site.yml` (its state is in",
-        "memory, so this needs the endpoint to keep state across a restart first), and a bad release stopping",
-        "the rolling release after its first batch.",
+        "Not covered yet (issue 8): a bad release (an app that fails /readyz) stopping the rolling release",
+        "after its first batch. The endpoint keeps its state in memory: stopping it loses the emulated",
+        "account, so the interrupted-run test proves that nothing left on this machine misleads the rerun.",
         "",
     ]
     return "\n".join(lines)
