@@ -24,6 +24,8 @@ from .instances import Podman
 from .stack import Stack, read_stack
 
 LOCAL_HOST = "127.0.0.1"
+# Seconds between taking a leaving instance out of the balancer and removing its container.
+DRAIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,13 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
     with exclusive(settings.state_dir):
         stack = read_stack(clients, settings.stack)
         report = Report()
-        reconcile_instances(stack, settings, clients, podman, report)
+        # The balancer first: an instance that is going away leaves rotation (HAProxy reloads
+        # gracefully) before its container is removed, as an ALB deregisters before termination.
         if stack.exists and stack.target_group_arn:
             report.balancer = balancer.apply(stack, settings.balancer)
         elif balancer.stop(settings.balancer):
             report.balancer = "stopped"
+        reconcile_instances(stack, settings, clients, podman, report)
         if stack.distribution_config:
             report.edge = edge.apply(stack.distribution_config, settings.edge)
             report.purged = apply_invalidations(stack, settings, clients)
@@ -161,11 +165,14 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
 def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podman: Podman, report: Report) -> None:
     wanted = {instance.instance_id: instance for instance in stack.instances}
     existing = {container.instance_id: container for container in podman.containers(settings.stack)}
+    leaving = [container for instance_id, container in existing.items() if instance_id not in wanted]
+    if leaving and report.balancer:
+        time.sleep(DRAIN_SECONDS)  # requests the old HAProxy worker still carries finish first
+    for container in leaving:
+        podman.remove(container.name)
+        report.removed.append(container.instance_id)
     for instance_id, container in existing.items():
-        if instance_id not in wanted:
-            podman.remove(container.name)
-            report.removed.append(instance_id)
-        elif not container.running:
+        if instance_id in wanted and not container.running:
             # The instance is gone for good (its "hardware" died): the group must replace it.
             clients.autoscaling.terminate_instance_in_auto_scaling_group(
                 InstanceId=instance_id, ShouldDecrementDesiredCapacity=False
@@ -227,6 +234,10 @@ def scale_once(settings: Settings, clients: Clients, podman: Podman, state: scal
         if instance_id in running:
             cpu_seconds[instance_id] = scaler.cgroup_cpu_seconds(podman.init_pid(running[instance_id]))
     cpu = scaler.sample(state, now, cpu_seconds, float(settings.cpus or 1))
+    # Only instances that serve say something about the load: one still configuring itself (its
+    # first boot burns CPU on the release) would otherwise trigger a scale-out of its own.
+    serving = {target for target, health in balancer.server_states(settings.balancer).items() if health == "UP"}
+    cpu = {instance_id: value for instance_id, value in cpu.items() if instance_id in serving}
     decision = scaler.decide(policy, state, now, group["DesiredCapacity"], len(in_service), cpu)
     if decision.desired != group["DesiredCapacity"]:
         clients.autoscaling.set_desired_capacity(

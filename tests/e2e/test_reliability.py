@@ -127,6 +127,12 @@ def test_load_scales_the_group_out_and_back_in(stack):
     policy's 50 % target; the local scaler adds instances (at most max_size), and takes them away
     once the load is over and the cooldown has passed (never below min_size)."""
     autoscaling = stack.aws.client("autoscaling")
+
+    def back_to_two() -> bool:
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])
+        return group["AutoScalingGroups"][0]["DesiredCapacity"] == 2 and len(stack.containers()) == 2
+
+    stack.wait_until(back_to_two, timeout=420, interval=5, what="the group at its minimum before the load")
     run_dir = STATE / "loadtest"
     before = set(run_dir.iterdir()) if run_dir.is_dir() else set()
     load = run("playbooks/loadtest.yml", load_test_duration=150, load_test_observe=180, load_test_connections=24)
@@ -153,10 +159,6 @@ def test_load_scales_the_group_out_and_back_in(stack):
     assert scaling["scaled_out"], f"no scale-out: {scaling}"
     assert 2 <= scaling["desired_peak"] <= 4
     assert scaling["scaled_in_after_load"], f"no scale-in after the load: {scaling}"
-
-    def back_to_two() -> bool:
-        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])
-        return group["AutoScalingGroups"][0]["DesiredCapacity"] == 2 and len(stack.containers()) == 2
 
     stack.wait_until(back_to_two, timeout=420, interval=5, what="the group back at its minimum")
     stack.wait_until(lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=300, interval=5,

@@ -47,7 +47,8 @@ def _bounded_int(query: Mapping[str, str], name: str, low: int, high: int, defau
     raw = query.get(name, "")
     if raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 7 or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500, not a 400).
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7 or not low <= int(raw) <= high:
         raise bad_request(f"{name} must be an integer from {low} to {high}, got {raw[:20]!r}")
     return int(raw)
 

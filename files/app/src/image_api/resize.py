@@ -44,7 +44,7 @@ def _positive_int(query: Mapping[str, str], name: str) -> int | None:
     raw = query.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise bad_request(f"{name} must be a positive integer, got {raw[:20]!r}")
     number = int(raw)
     if number < 1:
