@@ -9,8 +9,9 @@ The rule (AWS's, simplified to one evaluation per pass):
 - scale out at once when the average is above the target: desired = ceil(in service x average /
   target), at most max_size; instances still warming up do not count toward the average, and no
   scale-out happens while one warms up unless the new capacity is larger than the pending one;
-- scale in only after the average stayed below the target for `scale_in_evaluations` passes and
-  the cooldown since the last activity is over, one instance at a time, at least min_size.
+- scale in only after the average stayed below the target for `scale_in_evaluations` passes, with
+  the instances left staying under 90 % of the target, and the cooldown since the last activity is
+  over; one instance at a time, at least min_size.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SCALE_IN_MARGIN = 0.9
 CPU_USAGE_FILES = (
     ("cpu.stat", "usage_usec", 1e-6),  # cgroup v2
     ("cpuacct.usage", None, 1e-9),  # cgroup v1
@@ -83,7 +85,10 @@ def decide(policy: Policy, state: ScalerState, now: float, desired: int, in_serv
         if wanted > max(desired, pending):
             return Decision(wanted, average, len(counted), f"average {average:.0f}% above {policy.target:.0f}%")
         return Decision(desired, average, len(counted), "above target, capacity already on its way")
-    if average < policy.target and wanted < desired:
+    # Scale in only when the instances left would stay clearly below the target (AWS's scale-in
+    # alarm sits at 90 % of it): otherwise the next evaluation scales straight out again.
+    after_scale_in = average * len(counted) / max(len(counted) - 1, 1)
+    if average < policy.target and wanted < desired and after_scale_in <= SCALE_IN_MARGIN * policy.target:
         state.below_target_passes += 1
         if state.below_target_passes < policy.scale_in_evaluations:
             return Decision(desired, average, len(counted), "below target, waiting for more evaluations")

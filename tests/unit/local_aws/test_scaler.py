@@ -92,3 +92,14 @@ def test_cgroup_v2_layout(tmp_path, monkeypatch):
 
     monkeypatch.setattr(type(proc), "read_text", read)
     assert cgroup_cpu_seconds(4242, cgroup_root=tmp_path) == 2.5
+
+
+def test_no_scale_in_that_would_push_the_rest_over_the_target():
+    state = warmed("a", "b", "c")
+    busy_enough = {"a": 32, "b": 32, "c": 32}  # two instances would run at 48 %, above 90 % of 50 %
+    for moment in (200, 210, 220, 230):
+        assert decide(POLICY, state, moment, 3, 3, busy_enough).desired == 3
+    quiet = {"a": 20, "b": 20, "c": 20}  # two would run at 30 %
+    for moment in (300, 310):
+        decide(POLICY, state, moment, 3, 3, quiet)
+    assert decide(POLICY, state, 320, 3, 3, quiet).desired == 2
