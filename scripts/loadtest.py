@@ -99,10 +99,12 @@ class Probe:
 
 
 def read_timeline(path: Path | None, since: float, until: float) -> list[dict]:
+    """The scaler's evaluations from `since` to `until`, led by the last one before (the baseline)."""
     if path is None or not path.is_file():
         return []
     entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [entry for entry in entries if since <= entry["time"] <= until]
+    before = [entry for entry in entries if entry["time"] < since]
+    return before[-1:] + [entry for entry in entries if since <= entry["time"] <= until]
 
 
 def scaling_summary(timeline: list[dict], load_end: float) -> dict:
