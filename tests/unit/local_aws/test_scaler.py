@@ -74,7 +74,7 @@ def test_cgroup_accounting_of_a_real_process_grows_with_its_work():
     before = cgroup_cpu_seconds(os.getpid())
     deadline = time.process_time() + 0.3
     while time.process_time() < deadline:
-        pass
+        pass  # burn CPU on purpose: the work the cgroup must count
     after = cgroup_cpu_seconds(os.getpid())
     assert after - before >= 0.25, "the cgroup counted this process's CPU time"
 
