@@ -45,6 +45,10 @@ ROWS = [
         "instance-killed"),
     Row("Faults", "The app process killed inside an instance: systemd restarts it; requests during the gap",
         "e2e/test_reliability.py", "test_a_killed_app_process_is_restarted_by_systemd", "app-process-killed"),
+    Row("Faults", "A bad release (its app fails /readyz) stops the rolling release after its first batch: the "
+        "rest of the fleet keeps serving the old release, releases/current does not move, a rerun repairs",
+        "e2e/test_reliability.py", "test_a_bad_release_stops_after_its_first_batch_and_the_rest_keeps_serving",
+        "bad-release"),
     Row("Faults", "The local AWS endpoint stopped in the middle of site.yml: the run fails, a rerun converges "
         "(every part once, every image published), a third run changes nothing",
         "integration/test_interrupted_run.py", "test_an_endpoint_stopped_mid_run_then_a_rerun_converges",
@@ -143,8 +147,7 @@ def render(results: dict[str, tuple[str, float, int]], records: Path = RECORDS) 
         "The load test's plot from the same run (capacity, average CPU against the 50 % target, probe latency;",
         "dashed: end of the load): [loadtest.svg](loadtest.svg), copied from `.state/e2e-stack/loadtest/`.",
         "",
-        "Not covered yet (issue 8): a bad release (an app that fails /readyz) stopping the rolling release",
-        "after its first batch. The endpoint keeps its state in memory: stopping it loses the emulated",
+        "The endpoint keeps its state in memory: stopping it loses the emulated",
         "account, so the interrupted-run test proves that nothing left on this machine misleads the rerun.",
         "",
     ]

@@ -12,6 +12,10 @@ stock Debian 12 image needs nothing installed beforehand. Steps:
    bundle's playbook against this instance (ansible-pull style): the same roles, settings and
    release marker as the instances play, so a later push changes nothing.
 
+An instance that the instances play configured while this program waited (a first deployment
+starts the instances before any release exists) has its release already: the program then stops
+without applying it a second time.
+
 Credentials and endpoint follow the AWS SDK order: the environment (AWS_ACCESS_KEY_ID, ...,
 AWS_ENDPOINT_URL; the local data plane sets these), else the instance profile through IMDSv2.
 Requests are signed with SigV4 here, in a few lines, to need no SDK on a fresh instance.
@@ -38,6 +42,7 @@ RELEASES_DIR = Path("/opt/image-delivery/releases")
 ANSIBLE_VENV = Path("/opt/image-delivery/ansible")
 RUNNING_MARKER = Path("/run/image-delivery/bootstrap.running")
 DONE_MARKER = Path("/var/lib/image-delivery/bootstrap.done")
+RELEASE_MARKER = Path("/etc/image-delivery/release")  # the release this instance runs, however it got it
 IMDS = "http://169.254.169.254"
 
 
@@ -130,10 +135,22 @@ def get_object(url: str, region: str) -> bytes | None:
         raise
 
 
-def wait_for_release(stack: dict[str, str], endpoint: str, timeout: float, interval: float) -> tuple[str, str]:
+def configured_release() -> str:
+    """The release this instance runs already ('' before its first configuration)."""
+    try:
+        return RELEASE_MARKER.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_for_release(stack: dict[str, str], endpoint: str, timeout: float, interval: float) -> tuple[str, str] | None:
+    """The announced release id and sha256; None when the instance got configured from outside
+    (by the instances play) in the meantime."""
     url = object_url(endpoint, stack["AWS_REGION"], stack["IMAGE_DELIVERY_BUCKET"], "releases/current")
     deadline = time.monotonic() + timeout
     while True:
+        if configured_release():
+            return None
         try:
             pointer = get_object(url, stack["AWS_REGION"])
         except (urllib.error.URLError, OSError) as error:
@@ -207,7 +224,14 @@ def main() -> int:
     timeout = float(os.environ.get("IMAGE_DELIVERY_RELEASE_TIMEOUT", "1800"))
     stack = read_env_file(STACK_ENV)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    release, checksum = wait_for_release(stack, endpoint, timeout, interval=5.0)
+    announced = wait_for_release(stack, endpoint, timeout, interval=5.0)
+    # The instances play records the release before it announces it: checked again here.
+    if announced is None or configured_release() == announced[0]:
+        log(f"release {configured_release()} was applied by the instances play; nothing to do")
+        DONE_MARKER.parent.mkdir(parents=True, exist_ok=True)
+        DONE_MARKER.write_text(f"{configured_release()}\n")
+        return 0
+    release, checksum = announced
     # While applying (not while waiting for a first release), the instances play waits for us.
     RUNNING_MARKER.parent.mkdir(parents=True, exist_ok=True)
     RUNNING_MARKER.write_text(f"{os.getpid()}\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tarfile
 import time
 
 from tests.helpers.playbook import PROJECT_ROOT
@@ -32,6 +33,25 @@ def listen_address(container: str, stack: Stack) -> str:
     ec2 = stack.aws.client("ec2")
     private = ec2.describe_instances(InstanceIds=[container])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
     return "127." + ".".join(private.split(".")[1:])
+
+
+def test_instances_the_first_deployment_configured_do_not_apply_the_release_again(stack):
+    """A first deployment starts the instances before any release exists: their first-boot program
+    waits, the instances play configures them, and the program must then stop instead of applying
+    the same release a second time (which cost each instance about 20 s of full CPU and made the
+    scaler scale out for nothing)."""
+    containers = sorted(stack.containers())
+
+    def finished(container: str) -> bool:
+        return podman("exec", container, "sh", "-c", "cat /var/lib/image-delivery/bootstrap.done || true").strip() != ""
+
+    stack.wait_until(lambda: all(finished(c) for c in containers), timeout=60, what="the first-boot programs ending")
+    for container in containers:
+        log = podman("exec", container, "cat", "/var/log/user-data.log")
+        assert "was applied by the instances play; nothing to do" in log, log[-2000:]
+        assert "applying release" not in log
+        unpacked = podman("exec", container, "sh", "-c", "ls /opt/image-delivery/releases 2>/dev/null || true")
+        assert unpacked.strip() == "", "no bundle unpacked"
 
 
 def test_the_app_runs_unprivileged(stack):
@@ -83,6 +103,89 @@ def answers(url: str) -> bool:
         return fetch(url, timeout=3).status == 200
     except OSError:
         return False
+
+
+def running_release(container: str) -> str:
+    return podman("exec", container, "cat", "/etc/image-delivery/release").strip()
+
+
+def announced_release(stack: Stack) -> str:
+    """The release new instances boot: releases/current in the bucket."""
+    bucket = json.loads((STATE / "outputs.json").read_text())["bucket"]
+    current = stack.aws.client("s3").get_object(Bucket=bucket, Key="releases/current")["Body"].read()
+    return current.decode().split()[0]
+
+
+def registered_targets(stack: Stack) -> set[str]:
+    arn = json.loads((STATE / "outputs.json").read_text())["target_group_arn"]
+    health = stack.aws.client("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    return {item["Target"]["Id"] for item in health}
+
+
+def readiness(container: str, stack: Stack) -> int:
+    return fetch(f"http://{listen_address(container, stack)}/readyz", timeout=5).status
+
+
+def test_a_bad_release_stops_after_its_first_batch_and_the_rest_keeps_serving(stack):
+    stack.wait_until(
+        lambda: len(stack.containers()) == 2 and list(stack.balancer_states().values()).count("UP") == 2,
+        timeout=300, interval=5, what="two serving instances",
+    )  # fmt: skip
+    containers = sorted(stack.containers())
+    assert len(containers) == 2
+    old = {container: running_release(container) for container in containers}
+    assert len(set(old.values())) == 1
+    old_release = old[containers[0]]
+    assert announced_release(stack) == old_release
+    # A release whose app cannot load its catalog (a table that does not exist): /readyz answers 503.
+    broken = {"image_api_table": f"{STACK}-no-such-table", "image_api_ready_timeout": 10}
+    with SteadyLoad(stack) as load:
+        time.sleep(3)
+        started = time.monotonic()
+        bad = run("playbooks/instances.yml", **broken)
+        ended = time.monotonic()
+        time.sleep(5)
+    assert bad.returncode != 0, bad.tail(60)
+    assert "Wait until the API is ready" in bad.output
+    failed = sorted(host for host, counts in bad.host_stats.items() if counts["failed"])
+    assert len(failed) == 1, bad.tail(40)
+    (victim,) = failed
+    (survivor,) = set(containers) - {victim}
+    assert readiness(victim, stack) == 503
+    assert readiness(survivor, stack) == 200
+    assert running_release(survivor) == old_release, "the second batch must not have started"
+    assert running_release(victim) == old_release, "a failed instance does not record the release"
+    assert announced_release(stack) == old_release, "new instances must keep booting the old release"
+    assert registered_targets(stack) == {survivor}
+    (bundle,) = (STATE / "releases").glob("*.tar.gz")  # this machine keeps the latest release's bundle only
+    with tarfile.open(bundle) as archive:
+        settings = json.load(archive.extractfile("release-vars.json"))
+    assert settings["image_api_table"] == broken["image_api_table"], "a changed setting is a new release"
+    assert settings["instances_release"] == bundle.name.removesuffix(".tar.gz") != old_release
+    failures, total = load.failures(), load.count()
+    print(f"bad release: stopped on {victim} after {ended - started:.0f}s; {failures} of {total} requests failed")
+    assert load.count(started, ended) > 20
+    assert failures == 0, "viewers saw the bad release"
+
+    repaired_at = time.monotonic()
+    repaired = run("playbooks/instances.yml")
+    assert repaired.returncode == 0, repaired.tail(60)
+    assert {container: running_release(container) for container in containers} == old
+    assert registered_targets(stack) == set(containers), "the repaired instance is back in the target group"
+    stack.wait_until(
+        lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=120, interval=2,
+        what="both instances serving again",
+    )  # fmt: skip
+    repair = time.monotonic() - repaired_at
+    print(f"repaired by a rerun in {repair:.0f}s")
+    record(
+        "bad-release",
+        f"stopped after its first batch (1 of 2 instances); {failures} of {total} requests failed; "
+        f"releases/current unchanged; a rerun restored both in {repair:.0f}s",
+        "stops after one batch, 0 failed",
+        failures == 0,
+        failed=failures, total=total, release_seconds=round(ended - started), repair_seconds=round(repair),
+    )  # fmt: skip
 
 
 def test_a_killed_app_process_is_restarted_by_systemd(stack):

@@ -24,14 +24,21 @@ class PlaybookRun:
     output: str
 
     @property
-    def stats(self) -> dict[str, int]:
-        """The totals over every host of the PLAY RECAP (one per ansible-playbook call)."""
+    def host_stats(self) -> dict[str, dict[str, int]]:
+        """The PLAY RECAP (one per ansible-playbook call), host by host."""
         recap = self.output.rfind("PLAY RECAP")
+        return {
+            match["host"]: {key: int(value) for key, value in match.groupdict().items() if key != "host"}
+            for match in RECAP.finditer(self.output, recap if recap >= 0 else 0)
+        }
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """The totals over every host of the PLAY RECAP."""
         totals: dict[str, int] = {}
-        for match in RECAP.finditer(self.output, recap if recap >= 0 else 0):
-            for key, value in match.groupdict().items():
-                if key != "host":
-                    totals[key] = totals.get(key, 0) + int(value)
+        for counts in self.host_stats.values():
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
         return totals
 
     @property

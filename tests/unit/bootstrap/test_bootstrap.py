@@ -63,3 +63,24 @@ def test_a_bundle_with_another_checksum_is_refused(bootstrap, tmp_path, monkeypa
     monkeypatch.setattr(bootstrap, "RELEASES_DIR", tmp_path)
     with pytest.raises(SystemExit, match="does not match"):
         bootstrap.unpack(b"not the published bytes", "0" * 64, "r1")
+
+
+STACK_ENV = {"AWS_REGION": "eu-west-1", "IMAGE_DELIVERY_BUCKET": "b"}
+CLOSED_ENDPOINT = "http://127.0.0.1:9"  # the discard port: nothing listens, the request is refused
+
+
+def test_waiting_ends_once_the_instances_play_configured_the_instance(bootstrap, tmp_path, monkeypatch):
+    marker = tmp_path / "release"
+    monkeypatch.setattr(bootstrap, "RELEASE_MARKER", marker)
+    assert bootstrap.configured_release() == ""
+    marker.write_text("0123456789abcdef\n")
+    assert bootstrap.configured_release() == "0123456789abcdef"
+    assert bootstrap.wait_for_release(STACK_ENV, CLOSED_ENDPOINT, timeout=0, interval=0) is None
+
+
+def test_an_unconfigured_instance_keeps_waiting_for_a_release(bootstrap, tmp_path, monkeypatch):
+    monkeypatch.setattr(bootstrap, "RELEASE_MARKER", tmp_path / "release")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local-endpoint-access-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local-endpoint-secret-key")
+    with pytest.raises(SystemExit, match="no release published"):
+        bootstrap.wait_for_release(STACK_ENV, CLOSED_ENDPOINT, timeout=0, interval=0)
