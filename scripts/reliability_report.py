@@ -147,8 +147,8 @@ def render(results: dict[str, tuple[str, float, int]], records: Path = RECORDS) 
         "The load test's plot from the same run (capacity, average CPU against the 50 % target, probe latency;",
         "dashed: end of the load): [loadtest.svg](loadtest.svg), copied from `.state/e2e-stack/loadtest/`.",
         "",
-        "The endpoint keeps its state in memory: stopping it loses the emulated",
-        "account, so the interrupted-run test proves that nothing left on this machine misleads the rerun.",
+        "The endpoint keeps its state in memory: stopping it loses the emulated account, so the",
+        "interrupted-run test proves that nothing left on this machine misleads the rerun.",
         "",
     ]
     return "\n".join(lines)
