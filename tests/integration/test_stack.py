@@ -131,6 +131,15 @@ def test_bucket_is_private_encrypted_and_versioned(build, local_aws, outputs):
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
 
+def test_previous_versions_and_unfinished_uploads_expire(build, local_aws, outputs):
+    (rule,) = local_aws.client("s3").get_bucket_lifecycle_configuration(Bucket=outputs["bucket"])["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule.get("Prefix", rule.get("Filter", {}).get("Prefix")) == "", "the whole bucket"
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    assert "Expiration" not in rule, "current objects never expire"
+
+
 def test_only_the_distribution_may_read_the_bucket_over_tls(build, local_aws, outputs):
     s3, cf = local_aws.client("s3"), local_aws.client("cloudfront")
     distribution_arn = cf.get_distribution(Id=outputs["cloudfront_distribution_id"])["Distribution"]["ARN"]
