@@ -88,8 +88,13 @@ class Stack:
         return f"http://127.0.0.1:{BALANCER_PORT}"
 
     @property
+    def outputs(self) -> dict:
+        """What site.yml wrote to the stack's outputs file (bucket, group, target group, ...)."""
+        return json.loads((PROJECT_ROOT / ".state" / STACK / "outputs.json").read_text())
+
+    @property
     def group_name(self) -> str:
-        return json.loads((PROJECT_ROOT / ".state" / STACK / "outputs.json").read_text())["autoscaling_group"]
+        return self.outputs["autoscaling_group"]
 
     def get(self, path: str, **kwargs) -> Response:
         return fetch(self.edge + path, **kwargs)

@@ -111,14 +111,13 @@ def running_release(container: str) -> str:
 
 def announced_release(stack: Stack) -> str:
     """The release new instances boot: releases/current in the bucket."""
-    bucket = json.loads((STATE / "outputs.json").read_text())["bucket"]
-    current = stack.aws.client("s3").get_object(Bucket=bucket, Key="releases/current")["Body"].read()
+    current = stack.aws.client("s3").get_object(Bucket=stack.outputs["bucket"], Key="releases/current")["Body"].read()
     return current.decode().split()[0]
 
 
 def registered_targets(stack: Stack) -> set[str]:
-    arn = json.loads((STATE / "outputs.json").read_text())["target_group_arn"]
-    health = stack.aws.client("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    elbv2 = stack.aws.client("elbv2")
+    health = elbv2.describe_target_health(TargetGroupArn=stack.outputs["target_group_arn"])["TargetHealthDescriptions"]
     return {item["Target"]["Id"] for item in health}
 
 

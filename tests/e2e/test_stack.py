@@ -4,7 +4,6 @@ under load. Tests run in file order on one stack (see conftest)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import time
@@ -53,8 +52,7 @@ def test_originals_come_from_the_private_bucket_through_the_edge(stack):
     original = stack.get(image["url"])
     assert original.status == 200
     assert original.body == (DEMO_IMAGES / "science" / "rocket-launch.jpg").read_bytes()
-    bucket = json.loads((PROJECT_ROOT / ".state" / STACK / "outputs.json").read_text())["bucket"]
-    anonymous = fetch(f"{stack.aws.url}/{bucket}{image['url']}")
+    anonymous = fetch(f"{stack.aws.url}/{stack.outputs['bucket']}{image['url']}")
     assert anonymous.status == 403
 
 
