@@ -1,6 +1,6 @@
 # image-delivery: one command to build the stack, one to test it.
 #   make up      venv + dependencies, then ansible-playbook site.yml (local target by default)
-#   make test    lint + unit + integration tests
+#   make test    lint, then the unit, integration, Molecule and end-to-end layers
 #   make down    tears down what make up made (stack, local endpoint, state)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,34 +15,59 @@ export PATH := $(BIN):$(PATH)
 INVENTORY := inventory/$(TARGET).yml
 # The controller's inventory, and the stack's instances through the aws_ec2 plugin (which reads
 # the stack name from the environment).
-PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) -i inventory/$(TARGET).aws_ec2.yml $(if $(STACK),-e stack_name=$(STACK))
+# STACK and REGION reach both: the playbooks as extra vars (stack_name, aws_region) and the
+# aws_ec2 inventory through the environment (IMAGE_DELIVERY_STACK, IMAGE_DELIVERY_REGION);
+# playbooks/validate.yml fails when the two disagree.
+REGION ?=
+PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) -i inventory/$(TARGET).aws_ec2.yml \
+  $(if $(STACK),-e stack_name=$(STACK)) $(if $(REGION),-e aws_region=$(REGION))
 ifneq ($(STACK),)
 export IMAGE_DELIVERY_STACK := $(STACK)
 endif
+ifneq ($(REGION),)
+export IMAGE_DELIVERY_REGION := $(REGION)
+endif
 PYTEST_ARGS ?=
-# Debian's chromium drives the browser tests (Playwright's own browser download needs the internet);
-# podman, runc and debootstrap run the Molecule scenarios (base image built offline).
-TEST_SYSTEM_PACKAGES ?= chromium podman runc debootstrap haproxy nginx wrk
-# The local data plane: instances as podman containers (image built with debootstrap), HAProxy as
-# the load balancer, NGINX as the edge.
-LOCAL_SYSTEM_PACKAGES ?= podman runc debootstrap haproxy nginx
+# System packages per target, on top of python3-venv, git, make, curl: the local data plane runs
+# instances as podman containers (image built with debootstrap), HAProxy as the load balancer and
+# NGINX as the edge; AWS needs nothing more from apt.
+SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx
+SYSTEM_PACKAGES_aws ?=
+# The tests add Debian's chromium for the browser tests (Playwright's own browser download needs
+# the internet) and wrk for the load test, and always run the local data plane.
+TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk
 
-.PHONY: help install test-tools up down check test test-unit test-integration test-e2e reliability lint bench bench-edge diagram clean
+.PHONY: help install dev-install test-tools up down check test test-unit test-integration test-e2e reliability lint bench bench-edge diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## Create .venv and install system and Python dependencies
+# Three stamps, so each target installs only what it runs: the controller's runtime (ansible, the
+# AWS SDK, the local endpoint) for make up/down/check; the lint, test and AWX tools on top for
+# make lint/test/bench; the system packages of the target.
+install: $(VENV)/.runtime $(VENV)/.system-$(TARGET) ## The venv with what make up runs, and the target's system packages
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/install-system-packages.sh Makefile
-	EXTRA_SYSTEM_PACKAGES="$(if $(filter local,$(TARGET)),$(LOCAL_SYSTEM_PACKAGES))" scripts/install-system-packages.sh
+dev-install: $(VENV)/.dev ## The venv's lint, test and AWX tools on top (make test, lint and bench add them)
+
+test-tools: $(VENV)/.test-tools ## System packages the tests need (containers, a browser, wrk)
+
+$(VENV)/bin/python:
+	scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt requirements-ee.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-test-tools: install $(VENV)/.test-tools ## System packages the tests need on top (a browser)
+$(VENV)/.system-%: scripts/install-system-packages.sh | $(VENV)/bin/python
+	EXTRA_SYSTEM_PACKAGES="$(SYSTEM_PACKAGES_$*)" scripts/install-system-packages.sh
+	touch $@
 
-$(VENV)/.test-tools: scripts/install-system-packages.sh Makefile
+$(VENV)/.test-tools: scripts/install-system-packages.sh | $(VENV)/bin/python
 	EXTRA_SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)" scripts/install-system-packages.sh
 	touch $@
 
@@ -61,42 +86,44 @@ down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoi
 	  $(PLAYBOOK) playbooks/local_data_plane.yml -e local_data_plane_state=stopped && \
 	  $(PLAYBOOK) playbooks/local_endpoint.yml -e local_endpoint_state=stopped && rm -rf .state; fi
 
-test: install test-tools lint ## Lint, then every test layer (JUnit report for scripts/reliability_report.py)
-	mkdir -p .state/test-artifacts
-	$(BIN)/pytest --junitxml=.state/test-artifacts/junit.xml $(PYTEST_ARGS)
+# The layers share no state (own endpoint ports, stack names, addresses), so they run in two lanes
+# side by side; scripts/test_layers.py prints each layer's time and merges the JUnit reports.
+TEST_LANES ?= --lane unit,integration --lane molecule,e2e
+test: install dev-install test-tools lint ## Lint, then every test layer in parallel lanes (JUnit report for scripts/reliability_report.py)
+	$(BIN)/python scripts/test_layers.py $(TEST_LANES) -- $(PYTEST_ARGS)
 
-test-unit: install test-tools ## Unit tests only (seconds)
+test-unit: dev-install ## Unit tests only (seconds; no browser or container tools needed)
 	$(BIN)/pytest -m unit $(PYTEST_ARGS)
 
-test-integration: install test-tools ## Integration tests against the local AWS endpoint
+test-integration: install dev-install test-tools ## Integration tests against the local AWS endpoint
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
-test-e2e: install test-tools ## The whole stack end to end (own endpoint and ports; ~15 min)
+test-e2e: install dev-install test-tools ## The whole stack end to end (own endpoint and ports; ~15 min)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 RELIABILITY_TESTS := tests/unit/docs/test_no_secrets.py tests/integration/test_catalog.py \
   tests/integration/test_inputs.py tests/integration/test_role_arguments.py tests/integration/test_stack.py \
   tests/integration/test_interrupted_run.py \
   tests/integration/app/test_api.py tests/integration/app/test_api_schema.py tests/e2e
-reliability: install test-tools ## Fault, bad-input and security tests, then regenerate docs/reliability.md (~45 min)
+reliability: install dev-install test-tools ## Fault, bad-input and security tests, then regenerate docs/reliability.md (~45 min)
 	mkdir -p .state/test-artifacts
 	$(BIN)/pytest $(RELIABILITY_TESTS) --junitxml=.state/test-artifacts/reliability-junit.xml $(PYTEST_ARGS); \
 	  status=$$?; $(BIN)/python scripts/reliability_report.py; exit $$status
 
-lint: install ## ruff and ansible-lint (production profile)
+lint: dev-install ## ruff and ansible-lint (production profile)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
 
-bench: install ## Benchmarks (see bench/README.md)
+bench: install dev-install ## Benchmarks (see bench/README.md)
 	$(BIN)/python bench/infrastructure.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/api.py
 
-bench-edge: install ## Edge cache hit vs raw NGINX, miss latency (needs `make up`); writes docs/benchmarks.md
+bench-edge: install dev-install ## Edge cache hit vs raw NGINX, miss latency (needs `make up`); writes docs/benchmarks.md
 	$(BIN)/python bench/edge.py $(if $(STACK),--stack $(STACK))
 
-diagram: install ## Redraw docs/architecture.svg (AWS and local side by side) from scripts/architecture.py
+diagram: dev-install ## Redraw docs/architecture.svg (AWS and local side by side) from scripts/architecture.py
 	EXTRA_SYSTEM_PACKAGES=graphviz scripts/install-system-packages.sh
 	$(BIN)/python scripts/architecture.py
 

@@ -21,7 +21,7 @@ from . import processes
 
 READY_PATH = "/moto-api/"
 # moto settings that make it answer like AWS for the stack: AWS-managed IAM policies exist
-# (the instance role attaches AmazonSSMManagedInstanceCore).
+# (compute_managed_policy_arns may attach them to the instance role).
 MOTO_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 

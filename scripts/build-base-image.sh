@@ -14,6 +14,9 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 state=.state/podman
 packages=systemd,systemd-sysv,dbus,sudo,python3,python3-apt,python3-venv,ca-certificates,curl,procps,iproute2
 mkdir -p "$state"
+# One build at a time: test layers running side by side (Molecule, end to end) share the image.
+exec 9>"$state/build.lock"
+flock 9
 
 if ! podman image exists "$image"; then
   [[ $(id -u) -eq 0 ]] || { echo "building $image needs root (debootstrap)" >&2; exit 1; }

@@ -12,12 +12,14 @@ from __future__ import annotations
 import fcntl
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..fixes.elbv2_target_health import ROUTE as TARGET_HEALTH_ROUTE
 from ..processes import write_if_changed
 from . import balancer, edge, scaler
 from .instances import Podman
@@ -114,6 +116,7 @@ class Report:
     balancer: str = ""
     edge: str = ""
     purged: dict[str, int] = field(default_factory=dict)
+    health: dict[str, str] = field(default_factory=dict)  # what the balancer's checks see: not a change
 
     @property
     def changed(self) -> bool:
@@ -128,6 +131,7 @@ class Report:
             "balancer": self.balancer,
             "edge": self.edge,
             "purged": self.purged,
+            "health": self.health,
         }
 
 
@@ -151,6 +155,7 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
         # gracefully) before its container is removed, as an ALB deregisters before termination.
         if stack.exists and stack.target_group_arn:
             report.balancer = balancer.apply(stack, settings.balancer)
+            report.health = report_target_health(stack, settings)
         elif balancer.stop(settings.balancer):
             report.balancer = "stopped"
         reconcile_instances(stack, settings, clients, podman, report)
@@ -160,6 +165,22 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
         elif edge.stop(settings.edge):
             report.edge = "stopped"
         return report
+
+
+def report_target_health(stack: Stack, settings: Settings) -> dict[str, str]:
+    """Tell the endpoint what the balancer's health checks see (ELB's DescribeTargetHealth).
+
+    The endpoint reports "initial" for a target nobody checked (local_aws/fixes/elbv2_target_health.py).
+    """
+    states = balancer.target_health(settings.balancer, [instance.instance_id for instance in stack.serving_targets()])
+    body = json.dumps({"target_group_arn": stack.target_group_arn, "targets": states}).encode()
+    request = urllib.request.Request(
+        settings.endpoint_url.rstrip("/") + TARGET_HEALTH_ROUTE, data=body, method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        answer.read()
+    return states
 
 
 def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podman: Podman, report: Report) -> None:

@@ -42,6 +42,11 @@ class BalancerSettings:
     def stats_socket(self) -> Path:
         return self.state_dir / "haproxy.sock"
 
+    @property
+    def server_state_file(self) -> Path:
+        """The servers' health saved before a reload and loaded by the new worker."""
+        return self.state_dir / "haproxy.servers"
+
 
 def render(stack: Stack, settings: BalancerSettings) -> str:
     health = stack.health_check
@@ -49,10 +54,13 @@ def render(stack: Stack, settings: BalancerSettings) -> str:
         "# Rendered by the local data plane from the target group on the local AWS endpoint.",
         "global",
         f"    stats socket {settings.stats_socket} mode 600 level admin",
+        f"    server-state-file {settings.server_state_file}",
         "    maxconn 4096",
         "",
         "defaults",
         "    mode http",
+        # A reload keeps each target's health (an ALB does not forget it when a target joins).
+        "    load-server-state-from-file global",
         "    option httplog",
         "    timeout connect 5s",
         f"    timeout client {stack.idle_timeout}s",
@@ -115,6 +123,7 @@ def apply(stack: Stack, settings: BalancerSettings) -> str:
     changed = write_if_changed(settings.config_file, text)
     pid = running_pid(settings.pid_file)
     if pid is None:
+        settings.server_state_file.unlink(missing_ok=True)  # a new HAProxy checks every target afresh
         subprocess.run(
             [settings.executable, "-W", "-D", "-f", str(settings.config_file), "-p", str(settings.pid_file)],
             check=True,
@@ -122,6 +131,7 @@ def apply(stack: Stack, settings: BalancerSettings) -> str:
         )
         return "started"
     if changed:
+        save_server_states(settings)
         os.kill(pid, signal.SIGUSR2)
         return "reloaded"
     return ""
@@ -133,25 +143,71 @@ def stop(settings: BalancerSettings) -> bool:
 
 def server_states(settings: BalancerSettings) -> dict[str, str]:
     """Each target's state as HAProxy's health checks see it: UP, DOWN, MAINT, ..."""
+    return {name: fields.get("status", "") for name, fields in server_stats(settings).items()}
+
+
+# HAProxy's last-check results that mean "not checked yet" (the "* " prefix marks a check running).
+UNCHECKED = {"", "UNK", "INI"}
+
+
+def target_state(fields: dict[str, str] | None) -> str:
+    """An ELB target state from HAProxy's view of one server: initial, healthy or unhealthy.
+
+    HAProxy counts a new server UP before its first check; ELB says "initial" until the target
+    passed its checks, and keeps "healthy" while failures stay under the unhealthy threshold
+    (HAProxy's "UP 1/3", going down) and "unhealthy" until it passed the healthy threshold
+    ("DOWN 1/2", going up).
+    """
+    if not fields:
+        return "initial"
+    status, last_check = fields.get("status", ""), fields.get("check_status", "").removeprefix("* ")
+    if status.startswith("UP"):
+        return "initial" if last_check in UNCHECKED else "healthy"
+    return "unhealthy"
+
+
+def target_health(settings: BalancerSettings, target_ids: list[str]) -> dict[str, str]:
+    """The ELB state of each of ``target_ids`` from the balancer's health checks."""
+    stats = server_stats(settings)
+    return {target_id: target_state(stats.get(target_id)) for target_id in target_ids}
+
+
+def command(settings: BalancerSettings, line: str) -> str | None:
+    """One command on HAProxy's stats socket; None when HAProxy does not answer."""
     if not settings.stats_socket.exists():
-        return {}
+        return None
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.settimeout(2)
             connection.connect(str(settings.stats_socket))
-            connection.sendall(b"show stat\n")
+            connection.sendall(line.encode() + b"\n")
             data = b""
             while chunk := connection.recv(65536):
                 data += chunk
     except OSError:
+        return None
+    return data.decode()
+
+
+def save_server_states(settings: BalancerSettings) -> None:
+    """Write the servers' state for the next worker (HAProxy's seamless-reload recipe)."""
+    states = command(settings, "show servers state")
+    if states is not None:
+        write_if_changed(settings.server_state_file, states)
+
+
+def server_stats(settings: BalancerSettings) -> dict[str, dict[str, str]]:
+    """HAProxy's statistics of each target server (``show stat`` on the stats socket)."""
+    data = command(settings, "show stat")
+    if data is None:
         return {}
-    states = {}
+    states: dict[str, dict[str, str]] = {}
     header: list[str] = []
-    for line in data.decode().splitlines():
+    for line in data.splitlines():
         if line.startswith("# "):
             header = line[2:].split(",")
             continue
         fields = dict(zip(header, line.split(","), strict=False))
         if fields.get("pxname") == "targets" and fields.get("svname") not in {"BACKEND", "FRONTEND", None}:
-            states[fields["svname"]] = fields.get("status", "")
+            states[fields["svname"]] = fields
     return states

@@ -15,6 +15,7 @@ from . import (
     ec2_security_group_rules,
     ec2_tag_resource_types,
     elbv2_attributes,
+    elbv2_target_health,
     launch_templates,
     s3_bucket_policy_conditions,
 )
@@ -29,6 +30,7 @@ ALL_FIXES: list[Fix] = [
     autoscaling_tag_order.FIX,
     cloudfront_s3_origins.FIX,
     elbv2_attributes.FIX,
+    elbv2_target_health.FIX,
     debian_ami.FIX,
     s3_bucket_policy_conditions.FIX,
 ]

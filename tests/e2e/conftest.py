@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -78,6 +78,8 @@ def fetch(url: str, headers: dict | None = None, timeout: float = 10) -> Respons
 class Stack:
     aws: LocalAws
     site: PlaybookRun
+    # Statuses of the requests sent through the edge the moment site.yml ended.
+    first_statuses: list[int] = field(default_factory=list)
 
     @property
     def edge(self) -> str:
@@ -163,6 +165,19 @@ class SteadyLoad:
         return sum(1 for moment, _ in self.results if since <= moment < until)
 
 
+def requests_right_after(stack: Stack, count: int = 40, pause: float = 0.1) -> list[int]:
+    """The page and searches that miss the cache, through the edge, at once (0 for no answer)."""
+    statuses = []
+    for number in range(count):
+        path = "/" if number % 4 == 0 else f"/api/search?q=sea&first={uuid.uuid4().hex}"
+        try:
+            statuses.append(stack.get(path, timeout=10).status)
+        except OSError:
+            statuses.append(0)
+        time.sleep(pause)
+    return statuses
+
+
 def stop_everything() -> None:
     """Leftovers of an earlier run: the data plane of the test stack, then its endpoint."""
     data_plane = [sys.executable, "-m", "local_aws.dataplane", "stop", "--stack", STACK]
@@ -177,7 +192,9 @@ def stack() -> Iterator[Stack]:
     stop_everything()
     site = run("site.yml")
     assert site.returncode == 0, site.tail(80)
-    yield Stack(LocalAws(ENDPOINT_PORT), site)
+    built = Stack(LocalAws(ENDPOINT_PORT), site)
+    built.first_statuses = requests_right_after(built)
+    yield built
     teardown = run("playbooks/teardown.yml")
     stop_everything()
     assert teardown.returncode == 0, teardown.tail(40)

@@ -26,6 +26,20 @@ def search(stack: Stack, query: str) -> dict:
     return answer.json()
 
 
+def test_the_site_serves_the_moment_site_yml_ends(stack):
+    """site.yml waits until every target is healthy and the site answers (playbooks/ready.yml)."""
+    statuses = stack.first_statuses
+    failed = [status for status in statuses if not 200 <= status < 300]
+    record(
+        "first-requests-after-up",
+        f"{len(failed)} of {len(statuses)} requests right after site.yml were not 2xx",
+        "0 non-2xx", not failed, failed=len(failed), total=len(statuses),
+    )  # fmt: skip
+    assert len(statuses) >= 40
+    assert not failed, f"non-2xx right after site.yml: {failed}"
+    assert "Wait until every registered target passes its health check" in stack.site.output
+
+
 def test_the_page_and_the_search_answer_through_the_edge(stack):
     page = stack.get("/")
     assert page.status == 200

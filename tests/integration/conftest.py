@@ -1,7 +1,9 @@
 """Integration layer: the playbooks against the local AWS endpoint on its own port.
 
 The suite uses port 5010 (not the 5000 of `make up`) and its own stack names, so it never
-touches a stack a developer has running.
+touches a stack a developer has running. Under pytest-xdist (`scripts/test_layers.py` runs the
+layer with `-n 2 --dist loadfile`) each worker has an endpoint of its own, 100 ports further per
+worker, and a test file stays on one worker, so the stacks of two files never meet.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import pytest
 from tests.helpers.aws import LocalAws
 from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
 
-TEST_PORT = int(os.environ.get("IMAGE_DELIVERY_TEST_PORT", "5010"))
+
+def worker_index() -> int:
+    """0 without pytest-xdist, else the number of this worker (gw0, gw1, ...)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+TEST_PORT = int(os.environ.get("IMAGE_DELIVERY_TEST_PORT", "5010")) + 100 * worker_index()
 
 
 def endpoint_command(action: str) -> list[str]:

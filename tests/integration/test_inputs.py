@@ -20,6 +20,8 @@ CASES = [
     ({"stack_name": "x"}, "stack_name"),
     ({"stack_target": "azure"}, "stack_target"),
     ({"aws_region": "mars-north-1"}, "aws_region"),
+    ({"stack_ready_timeout": 2}, "stack_ready_timeout"),
+    ({"stack_ready_timeout": "soon"}, "stack_ready_timeout"),
     ({"network_vpc_cidr": "10.20.0.0/33"}, "network_vpc_cidr"),
     ({"network_vpc_cidr": "not-a-cidr"}, "network_vpc_cidr"),
     ({"network_public_subnet_cidrs": ["10.99.0.0/24", "10.99.1.0/24"]}, "network_public_subnet_cidrs"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.playbook import PROJECT_ROOT
+from tests.helpers.playbook import PROJECT_ROOT, run_playbook
 
 STACK = "it-inventory"
 GROUP = f"{STACK}-web"
@@ -95,5 +95,36 @@ def test_the_aws_inventory_uses_ssm_and_the_same_selection(instances, local_aws)
     )
     hostvars = found["_meta"]["hostvars"]
     assert sorted(hostvars) == instances
-    assert {v["ansible_connection"] for v in hostvars.values()} == {"community.aws.aws_ssm"}
+    assert {v["ansible_connection"] for v in hostvars.values()} == {"amazon.aws.aws_ssm"}
     assert {v["ansible_aws_ssm_region"] for v in hostvars.values()} == {"eu-west-1"}
+    account = local_aws.client("sts").get_caller_identity()["Account"]
+    # The transfer bucket the storage role creates (test_stack.py checks it under the same name).
+    assert {v["ansible_aws_ssm_bucket_name"] for v in hostvars.values()} == {f"{STACK}-ssm-transfer-{account}"}
+    assert {v["ansible_aws_ssm_timeout"] for v in hostvars.values()} == {960}
+
+
+def instances_play_environment(local_aws, stack: str) -> dict[str, str]:
+    return {"IMAGE_DELIVERY_ENDPOINT_PORT": str(local_aws.port), "IMAGE_DELIVERY_STACK": stack}
+
+
+def test_an_inventory_reading_another_stack_fails_validation_naming_both(instances, local_aws):
+    run = run_playbook(
+        "playbooks/validate.yml", "-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml",
+        extra_vars={"stack_name": STACK, "local_endpoint_port": local_aws.port},
+        environment=instances_play_environment(local_aws, "another-stack"), timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert "reads stack 'another-stack'" in run.output
+    assert f"IMAGE_DELIVERY_STACK={STACK}" in run.output
+
+
+def test_the_release_fails_loudly_when_the_inventory_misses_instances_in_service(instances, local_aws):
+    run = run_playbook(
+        "playbooks/instances.yml", "-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml",
+        extra_vars={"stack_name": STACK, "local_endpoint_port": local_aws.port},
+        environment=instances_play_environment(local_aws, "nobody-here"), timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0, run.tail(30)
+    assert "Fail when the group has instances in service that the inventory did not find" in run.output
+    assert f"has {len(instances)} in service" in run.output
+    assert all(instance in run.output for instance in instances)

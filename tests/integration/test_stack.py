@@ -140,6 +140,21 @@ def test_previous_versions_and_unfinished_uploads_expire(build, local_aws, outpu
     assert "Expiration" not in rule, "current objects never expire"
 
 
+def test_the_ssm_transfer_bucket_is_private_unversioned_tls_only_and_emptied_daily(build, local_aws):
+    s3 = local_aws.client("s3")
+    account = local_aws.client("sts").get_caller_identity()["Account"]
+    bucket = f"{STACK}-ssm-transfer-{account}"  # the name inventory/aws.aws_ec2.yml derives too
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") in (None, "Suspended")
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert (rule["Status"], rule["Expiration"]["Days"]) == ("Enabled", 1)
+    (deny,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
 def test_only_the_distribution_may_read_the_bucket_over_tls(build, local_aws, outputs):
     s3, cf = local_aws.client("s3"), local_aws.client("cloudfront")
     distribution_arn = cf.get_distribution(Id=outputs["cloudfront_distribution_id"])["Distribution"]["ARN"]
@@ -203,17 +218,38 @@ def test_group_tracks_average_cpu_at_50_percent(build, local_aws, outputs):
     assert config["TargetValue"] == 50
 
 
+def role_policy_statements(iam, role: str, name: str) -> list[dict]:
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return document["Statement"] if isinstance(document, dict) else json.loads(document)["Statement"]
+
+
 def test_instance_role_reads_only_this_stacks_bucket_and_table(build, local_aws, outputs):
     iam = local_aws.client("iam")
     role = f"{STACK}-instance"
-    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    statements = document["Statement"] if isinstance(document, dict) else json.loads(document)["Statement"]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    assert sorted(names) == [f"{STACK}-read-images-and-catalog", f"{STACK}-session-manager"]
+    statements = role_policy_statements(iam, role, f"{STACK}-read-images-and-catalog")
     resources = {r for s in statements for r in s["Resource"]}
     assert "*" not in resources
     assert all(outputs["bucket"] in r or outputs["table"] in r for r in resources)
     actions = {a for s in statements for a in s["Action"]}
     assert not any(a.endswith(("*", "PutObject", "DeleteObject", "PutItem", "DeleteItem")) for a in actions)
+
+
+def test_instance_role_can_use_session_manager_but_read_no_parameter(build, local_aws):
+    """AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter of the account
+    (other stacks' origin secrets); the role has Session Manager's own minimal set instead."""
+    iam = local_aws.client("iam")
+    role = f"{STACK}-instance"
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    statements = role_policy_statements(iam, role, f"{STACK}-session-manager")
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert actions == {"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+                       "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+                       "ssmmessages:OpenDataChannel"}  # fmt: skip
+    every_action = {a for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+                    for s in role_policy_statements(iam, role, name) for a in s["Action"]}  # fmt: skip
+    assert not any(action.startswith(("ssm:GetParameter", "kms:")) for action in every_action)
 
 
 # Load balancer

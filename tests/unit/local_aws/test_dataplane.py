@@ -179,3 +179,20 @@ def test_haproxy_accepts_the_rendered_config(tmp_path):
 def test_an_origin_header_value_the_balancer_cannot_match_is_refused():
     with pytest.raises(ValueError, match="X-Origin-Verify"):
         OriginRule("X-Origin-Verify", 'bad value"}')
+
+
+@pytest.mark.parametrize(
+    ("fields", "state"),
+    [
+        (None, "initial"),  # not in HAProxy's config yet
+        ({"status": "UP", "check_status": "INI"}, "initial"),  # HAProxy counts a new server up unchecked
+        ({"status": "UP", "check_status": "* INI"}, "initial"),
+        ({"status": "UP", "check_status": "L7OK"}, "healthy"),
+        ({"status": "UP 1/3", "check_status": "L7STS"}, "healthy"),  # failing, under the unhealthy threshold
+        ({"status": "DOWN", "check_status": "L4CON"}, "unhealthy"),
+        ({"status": "DOWN 1/2", "check_status": "* L7OK"}, "unhealthy"),  # passing, under the healthy threshold
+        ({"status": "MAINT", "check_status": "L7OK"}, "unhealthy"),
+    ],
+)
+def test_haproxy_server_states_map_to_elb_target_states(fields, state):
+    assert balancer.target_state(fields) == state

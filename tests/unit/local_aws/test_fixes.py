@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import botocore.exceptions
@@ -19,6 +20,7 @@ from local_aws.fixes import (
     ec2_security_group_rules,
     ec2_tag_resource_types,
     elbv2_attributes,
+    elbv2_target_health,
     launch_templates,
     s3_bucket_policy_conditions,
 )
@@ -472,3 +474,61 @@ def test_an_unconditional_deny_still_denies_with_the_fix(aws):
 )
 def test_condition_evaluation_follows_aws(condition, holds):
     assert s3_bucket_policy_conditions.condition_holds(condition, {"aws:SecureTransport": "true"}) is holds
+
+
+# ELBv2 target health
+
+
+def target_group_with_instances(count: int = 2) -> tuple[str, list[str]]:
+    ec2, elb = client("ec2"), client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instances = [
+        item["InstanceId"] for item in ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count)["Instances"]
+    ]
+    arn = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": instance} for instance in instances])
+    return arn, instances
+
+
+def target_states(arn: str) -> dict[str, str]:
+    found = client("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+    return {item["Target"]["Id"]: item["TargetHealth"]["State"] for item in found}
+
+
+def test_an_unchecked_target_is_healthy_without_the_fix(aws):
+    arn, _instances = target_group_with_instances()
+    assert set(target_states(arn).values()) == {"healthy"}
+
+
+def test_targets_are_initial_until_checked_then_as_posted_with_the_fix(aws):
+    elbv2_target_health.REGISTRY.clear()
+    with applied([elbv2_target_health.FIX]):
+        arn, (first, second) = target_group_with_instances()
+        assert target_states(arn) == {first: "initial", second: "initial"}
+        elbv2_target_health.REGISTRY.post(arn, {first: "healthy", second: "unhealthy"})
+        described = client("elbv2").describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        client("ec2").terminate_instances(InstanceIds=[first])
+        after_termination = target_states(arn)
+    health = {item["Target"]["Id"]: item["TargetHealth"] for item in described}
+    assert health[first]["State"] == "healthy"
+    assert health[second] == {"State": "unhealthy", "Reason": "Target.FailedHealthChecks",
+                              "Description": "Health checks failed"}  # fmt: skip
+    assert after_termination == {second: "unhealthy"}, "a terminated instance leaves the target group"
+
+
+def test_the_health_route_takes_states_and_refuses_bad_ones():
+    registry = elbv2_target_health.HealthRegistry()
+    answers = []
+
+    def call(method: str, body: bytes = b"") -> dict:
+        environ = {"REQUEST_METHOD": method, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+        data = elbv2_target_health.answer(environ, lambda status, headers: answers.append(status), registry)
+        return json.loads(b"".join(data))
+
+    assert call("POST", json.dumps({"target_group_arn": "arn:tg", "targets": {"i-1": "healthy"}}).encode())["ok"]
+    assert call("GET") == {"arn:tg": {"i-1": "healthy"}}
+    refused = call("POST", json.dumps({"target_group_arn": "arn:tg", "targets": {"i-1": "fine"}}).encode())
+    assert refused["ok"] is False and "initial" in refused["error"]
+    assert answers == ["200 OK", "200 OK", "400 Bad Request"]
+    assert registry.state("arn:tg", "i-1") == "healthy" and registry.state("arn:tg", "i-2") == "initial"
