@@ -50,7 +50,8 @@ def targets() -> Iterator[tuple[int, list[Instance]]]:
     instances = [Instance("i-healthy", "10.77.0.10", "running", "InService"),
                  Instance("i-failing", "10.77.0.11", "running", "InService"),
                  Instance("i-joining", "10.77.0.12", "running", "InService")]  # fmt: skip
-    servers = [serve(instance.listen_address, port, status) for instance, status in zip(instances, (200, 500, 200), strict=True)]
+    statuses = (200, 500, 200)
+    servers = [serve(instance.listen_address, port, status) for instance, status in zip(instances, statuses, strict=True)]
     yield port, instances
     for server in servers:
         server.shutdown()
