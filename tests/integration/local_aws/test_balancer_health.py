@@ -51,7 +51,7 @@ def targets() -> Iterator[tuple[int, list[Instance]]]:
                  Instance("i-failing", "10.77.0.11", "running", "InService"),
                  Instance("i-joining", "10.77.0.12", "running", "InService")]  # fmt: skip
     statuses = (200, 500, 200)
-    servers = [serve(instance.listen_address, port, status) for instance, status in zip(instances, statuses, strict=True)]
+    servers = [serve(item.listen_address, port, status) for item, status in zip(instances, statuses, strict=True)]
     yield port, instances
     for server in servers:
         server.shutdown()
