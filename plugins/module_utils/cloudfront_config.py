@@ -12,6 +12,13 @@ from typing import Any
 
 # Keys the API fills in that a desired config need not name; never reported as differences.
 QUANTITY = "Quantity"
+# CloudFront's `Items` lists are sets, answered in the API's own order (AllowedMethods answers
+# HEAD, GET where we send GET, HEAD), except cache behaviors, whose order is their precedence.
+# Elements that are dicts are matched by their key where they have one.
+ORDERED_ITEMS = ("CacheBehaviors.Items",)
+ITEM_KEYS = ("Id", "HeaderName", "ErrorCode", "EventType", "FunctionARN", "LambdaFunctionARN")
+# Replaced whole, never merged: the API refuses a ViewerCertificate naming two certificate sources.
+REPLACED_WHOLE = ("ViewerCertificate",)
 
 
 def with_quantities(document: Any) -> Any:
@@ -56,6 +63,8 @@ def config_differences(current: Any, desired: Any, path: str = "") -> list[str]:
     if isinstance(desired, list):
         if not isinstance(current, list) or len(current) != len(desired):
             return [path]
+        if path.endswith("Items") and not path.endswith(ORDERED_ITEMS):
+            return set_differences(current, desired, path)
         differences = []
         for index, (have, want) in enumerate(zip(current, desired, strict=True)):
             differences.extend(config_differences(have, want, f"{path}[{index}]"))
@@ -63,14 +72,45 @@ def config_differences(current: Any, desired: Any, path: str = "") -> list[str]:
     return [] if current == desired else [path]
 
 
+def item_key(items: list[Any]) -> str | None:
+    """The key that identifies every element of a list of dicts, if they share one."""
+    for key in ITEM_KEYS:
+        if items and all(isinstance(item, dict) and key in item for item in items):
+            return key
+    return None
+
+
+def set_differences(current: list[Any], desired: list[Any], path: str) -> list[str]:
+    """An unordered `Items` list: scalars as a set, dicts matched by their key (or in order)."""
+    if all(not isinstance(item, dict | list) for item in desired):
+        same = sorted(map(repr, current)) == sorted(map(repr, desired))
+        return [] if same else [path]
+    key = item_key(desired)
+    if key is None or item_key(current) != key:
+        differences = []
+        for index, (have, want) in enumerate(zip(current, desired, strict=True)):
+            differences.extend(config_differences(have, want, f"{path}[{index}]"))
+        return differences
+    by_key = {item[key]: item for item in current}
+    differences = []
+    for want in desired:
+        child = f"{path}[{key}={want[key]}]"
+        if want[key] not in by_key:
+            differences.append(child)
+        else:
+            differences.extend(config_differences(by_key[want[key]], want, child))
+    return differences
+
+
 def merged_config(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
     """The config to send with UpdateDistribution: current values, overlaid by desired ones.
 
-    Dicts merge key by key; lists and scalars from desired replace the current ones.
+    Dicts merge key by key (but REPLACED_WHOLE ones are replaced); lists and scalars from desired
+    replace the current ones.
     """
     result = copy.deepcopy(current)
     for key, value in desired.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and key not in REPLACED_WHOLE:
             result[key] = merged_config(result[key], value)
         else:
             result[key] = copy.deepcopy(value)

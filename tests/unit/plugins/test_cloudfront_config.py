@@ -64,7 +64,7 @@ def test_changed_scalars_lists_and_missing_keys_are_reported_by_path():
     changed["Origins"]["Items"][0]["DomainName"] = "other.example"
     assert config_differences(CURRENT, changed) == [
         "Enabled",
-        "Origins.Items[0].DomainName",
+        "Origins.Items[Id=alb].DomainName",
         "PriceClass",
     ]
 
@@ -72,7 +72,7 @@ def test_changed_scalars_lists_and_missing_keys_are_reported_by_path():
 def test_a_changed_secret_header_is_a_difference_without_its_value():
     rotated = with_origin_headers(desired(), {"alb": {"X-Origin-Verify": "s2"}})
     differences = config_differences(CURRENT, rotated)
-    assert differences == ["Origins.Items[0].CustomHeaders.Items[0].HeaderValue"]
+    assert differences == ["Origins.Items[Id=alb].CustomHeaders.Items[HeaderName=X-Origin-Verify].HeaderValue"]
     assert not any("s2" in path for path in differences)
 
 
@@ -119,3 +119,51 @@ def test_find_by_comment_is_exact():
 )
 def test_tag_changes(current, wanted, purge, expected):
     assert tag_changes(current, wanted, purge) == expected
+
+
+def behavior(methods: list[str], cached: list[str], path: str = "/api/*") -> dict:
+    return {
+        "PathPattern": path,
+        "AllowedMethods": {"Quantity": len(methods), "Items": methods,
+                           "CachedMethods": {"Quantity": len(cached), "Items": cached}},
+    }  # fmt: skip
+
+
+def test_items_the_api_answers_in_its_own_order_are_the_same():
+    """AWS answers AllowedMethods as HEAD, GET (and headers, aliases) in an order of its own."""
+    current = {"CacheBehaviors": {"Items": [behavior(["HEAD", "GET", "OPTIONS"], ["HEAD", "GET"])]},
+               "Aliases": {"Items": ["b.example", "a.example"]}}  # fmt: skip
+    wanted = {"CacheBehaviors": {"Items": [behavior(["GET", "HEAD", "OPTIONS"], ["GET", "HEAD"])]},
+              "Aliases": {"Items": ["a.example", "b.example"]}}  # fmt: skip
+    assert config_differences(current, wanted) == []
+    wanted["Aliases"]["Items"] = ["a.example", "c.example"]
+    assert config_differences(current, wanted) == ["Aliases.Items"]
+
+
+def test_origins_and_headers_are_matched_by_their_key_not_their_place():
+    current = {"Origins": {"Items": [{"Id": "s3", "DomainName": "b.s3"}, {"Id": "alb", "DomainName": "alb"}]}}
+    assert config_differences(current, {"Origins": {"Items": [{"Id": "alb", "DomainName": "alb"},
+                                                              {"Id": "s3", "DomainName": "b.s3"}]}}) == []  # fmt: skip
+    changed = {"Origins": {"Items": [{"Id": "alb", "DomainName": "other"}, {"Id": "s3", "DomainName": "b.s3"}]}}
+    assert config_differences(current, changed) == ["Origins.Items[Id=alb].DomainName"]
+
+
+def test_cache_behaviors_keep_their_order_it_is_their_precedence():
+    first, second = (
+        behavior(["GET", "HEAD"], ["GET", "HEAD"], "/a/*"),
+        behavior(["GET", "HEAD"], ["GET", "HEAD"], "/b/*"),
+    )
+    differences = config_differences({"CacheBehaviors": {"Items": [first, second]}},
+                                     {"CacheBehaviors": {"Items": [second, first]}})  # fmt: skip
+    assert "CacheBehaviors.Items[0].PathPattern" in differences
+
+
+def test_switching_to_an_acm_certificate_replaces_the_default_one():
+    current = {"ViewerCertificate": {"CloudFrontDefaultCertificate": True, "MinimumProtocolVersion": "TLSv1",
+                                     "CertificateSource": "cloudfront"}}  # fmt: skip
+    acm = {"ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x", "SSLSupportMethod": "sni-only",
+           "MinimumProtocolVersion": "TLSv1.2_2021"}  # fmt: skip
+    assert "ViewerCertificate.ACMCertificateArn" in config_differences(current, {"ViewerCertificate": acm})
+    assert merged_config(current, {"ViewerCertificate": acm})["ViewerCertificate"] == acm
+    back = merged_config({"ViewerCertificate": acm}, {"ViewerCertificate": {"CloudFrontDefaultCertificate": True}})
+    assert back["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
