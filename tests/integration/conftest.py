@@ -28,6 +28,24 @@ def worker_index() -> int:
 TEST_PORT = int(os.environ.get("IMAGE_DELIVERY_TEST_PORT", "5010")) + 100 * worker_index()
 
 
+# The files that build and tear down whole stacks, longest first (minutes each in CI); the rest
+# take seconds. Under pytest-xdist a file runs on one worker, so starting the long ones first keeps
+# the two workers busy to the end instead of leaving one with the longest file last.
+LONGEST_FIRST = ("test_stack", "test_two_stacks", "test_awx_jobs", "test_interrupted_run", "test_catalog")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Reorder this layer's tests only (the hook sees every layer's), in the places they hold."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.module.__name__.rsplit(".", 1)[-1]
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    places = [index for index, item in enumerate(items) if "tests.integration." in item.module.__name__]
+    for place, item in zip(places, sorted((items[index] for index in places), key=rank), strict=True):
+        items[place] = item
+
+
 def endpoint_command(action: str) -> list[str]:
     return [sys.executable, "-m", "local_aws", action, "--port", str(TEST_PORT)]
 
