@@ -84,6 +84,12 @@ ROWS = [
         "integration/test_stack.py", "test_launch_template_requires_imdsv2_and_encrypts_the_root_volume"),
     Row("Security", "The instance role reads only this stack's bucket and table",
         "integration/test_stack.py", "test_instance_role_reads_only_this_stacks_bucket_and_table"),
+    Row("Security", "The instance role has Session Manager's minimal permissions: no SSM parameter (another "
+        "stack's origin secret) is readable from an instance",
+        "integration/test_stack.py", "test_instance_role_can_use_session_manager_but_read_no_parameter"),
+    Row("Security", "The SSM transfer bucket is private, encrypted, unversioned, TLS only and emptied daily",
+        "integration/test_stack.py",
+        "test_the_ssm_transfer_bucket_is_private_unversioned_tls_only_and_emptied_daily"),
     Row("Security", "No secret in the output or the state files of a full run",
         "e2e/test_reliability.py", "test_no_secret_in_the_output_or_logs_of_a_full_run", "secret-in-logs"),
     Row("Security", "No secret in the repository",
