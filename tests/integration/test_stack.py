@@ -99,6 +99,22 @@ def test_public_subnets_route_to_the_internet_gateway_and_private_ones_to_nat(su
         assert default_route[subnet["SubnetId"]].get("NatGatewayId", "").startswith("nat-")
 
 
+def test_private_subnets_reach_s3_and_dynamodb_through_free_gateway_endpoints(subnets, ec2, outputs):
+    vpc = [{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}]
+    private = {subnet["SubnetId"] for subnet in subnets["private"]}
+    private_tables = {
+        table["RouteTableId"]
+        for table in ec2.describe_route_tables(Filters=vpc)["RouteTables"]
+        if {a.get("SubnetId") for a in table.get("Associations", [])} & private
+    }
+    endpoints = {e["ServiceName"]: e for e in ec2.describe_vpc_endpoints(Filters=vpc)["VpcEndpoints"]}
+    assert set(endpoints) == {"com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.dynamodb"}
+    for endpoint in endpoints.values():
+        assert endpoint["VpcEndpointType"] == "Gateway"
+        assert set(endpoint["RouteTableIds"]) == private_tables, "the private subnets only"
+        assert {"Key": "Stack", "Value": STACK} in endpoint["Tags"]
+
+
 # Security groups
 
 
