@@ -128,3 +128,18 @@ def test_the_release_fails_loudly_when_the_inventory_misses_instances_in_service
     assert "Fail when the group has instances in service that the inventory did not find" in run.output
     assert f"has {len(instances)} in service" in run.output
     assert all(instance in run.output for instance in instances)
+
+
+def test_the_aws_target_fails_in_seconds_without_the_session_manager_plugin(instances, local_aws, tmp_path):
+    """The aws_ssm connection needs AWS's session-manager-plugin on the controller (not installed here)."""
+    run = run_playbook(
+        "playbooks/validate.yml", "-i", "inventory/aws.yml", "-i", "inventory/aws.aws_ec2.yml",
+        extra_vars={"stack_name": STACK},
+        environment={"IMAGE_DELIVERY_STACK": STACK, "AWS_URL": f"http://127.0.0.1:{local_aws.port}",
+                     "AWS_ACCESS_KEY_ID": "inventory-test", "AWS_SECRET_ACCESS_KEY": "inventory-test",
+                     "AWS_SESSION_MANAGER_PLUGIN": str(tmp_path / "no-such-plugin")},
+        timeout=300,
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert "Fail when the Session Manager plugin is missing" in run.output
+    assert "needs AWS's session-manager-plugin" in run.output
