@@ -38,7 +38,7 @@ class Row:
 ROWS = [
     Row("Load", "playbooks/loadtest.yml through the edge: throughput, latency, errors, hit ratio; the local scaler "
         "scales out under load and back in after, within min 2 / max 4 (plot: .state/<stack>/loadtest/*/loadtest.svg)",
-        "e2e/test_reliability.py", "test_load_scales_the_group_out_and_back_in", "load-test"),
+        "e2e/test_stack.py", "test_load_scales_the_group_out_and_back_in", "load-test"),
     Row("Ready", "Requests through the edge the moment site.yml ends on a fresh stack (it waits until every "
         "target is healthy and the site answers)",
         "e2e/test_stack.py", "test_the_site_serves_the_moment_site_yml_ends", "first-requests-after-up"),

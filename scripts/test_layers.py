@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,7 +28,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RUNNING_DIR_VARIABLE = "IMAGE_DELIVERY_RUNNING_LAYERS"  # read by tests/helpers/layers.py
 ARTIFACTS = PROJECT_ROOT / ".state" / "test-artifacts"
+RUNNING = ARTIFACTS / "running"
 LAYERS = ("unit", "integration", "molecule", "e2e")
 
 
@@ -72,6 +75,8 @@ def run_layer(layer: str, pytest_args: list[str], workers: int, output_lock: thr
     junit = ARTIFACTS / f"junit-{layer}.xml"
     junit.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", *layer_arguments(layer, workers), f"--junitxml={junit}", *pytest_args]
+    marker = RUNNING / layer  # tests/helpers/layers.py: a load test waits until it runs alone
+    marker.touch()
     started = time.monotonic()
     with (ARTIFACTS / f"{layer}.log").open("w") as log:
         process = subprocess.Popen(
@@ -84,6 +89,7 @@ def run_layer(layer: str, pytest_args: list[str], workers: int, output_lock: thr
             with output_lock:
                 print(f"[{layer:<11}] {line}", end="", flush=True)
         result.returncode = process.wait()
+    marker.unlink(missing_ok=True)
     result.seconds = time.monotonic() - started
     result.counts = junit_counts(junit)
     return result
@@ -137,6 +143,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     arguments, pytest_args = parse_args(sys.argv[1:] if argv is None else argv)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(RUNNING, ignore_errors=True)
+    RUNNING.mkdir()
+    os.environ[RUNNING_DIR_VARIABLE] = str(RUNNING)
     lock, results = threading.Lock(), []
     started = time.monotonic()
     lanes = [

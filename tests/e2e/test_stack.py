@@ -4,6 +4,7 @@ under load. Tests run in file order on one stack (see conftest)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -12,10 +13,13 @@ import pytest
 from PIL import Image
 
 from tests.helpers.aws import StackCensus
+from tests.helpers.layers import wait_for_a_quiet_machine
 from tests.helpers.playbook import PROJECT_ROOT
 from tests.helpers.reliability import record
 
 from .conftest import STACK, Stack, SteadyLoad, fetch, run
+
+STATE = PROJECT_ROOT / ".state" / STACK
 
 DEMO_IMAGES = PROJECT_ROOT / "files" / "images"
 
@@ -157,6 +161,62 @@ def test_a_killed_instance_under_load_loses_no_request_after_the_health_check_wi
         after == 0,
         failed_after=after, failed_within=during, total=load.count(), replacement_seconds=round(replacement),
     )  # fmt: skip
+
+
+# Last before the teardown: it waits until the other test layers are done.
+def test_load_scales_the_group_out_and_back_in(stack):
+    """playbooks/loadtest.yml: new searches through the edge push the instances' CPU over the
+    policy's 50 % target; the local scaler adds instances (at most max_size), and takes them away
+    once the load is over and the cooldown has passed (never below min_size)."""
+    autoscaling = stack.aws.client("autoscaling")
+    # CPU-bound: the load must reach the instances' CPU target, which a machine busy with another
+    # test layer (scripts/test_layers.py runs them side by side) does not allow.
+    waited = wait_for_a_quiet_machine("e2e", timeout=1800)
+    print(f"waited {waited:.0f}s for the other test layers to finish")
+
+    def back_to_two() -> bool:
+        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])
+        return group["AutoScalingGroups"][0]["DesiredCapacity"] == 2 and len(stack.containers()) == 2
+
+    def quiet() -> bool:
+        """The last evaluations saw two idle instances (a burst from an earlier test, such as an
+        app restarting, must not be taken for the load's scale-out)."""
+        lines = (STATE / "dataplane" / "scaler.jsonl").read_text().splitlines()[-2:]
+        recent = [json.loads(line) for line in lines]
+        return len(recent) == 2 and all(e["desired"] == 2 and (e["average_cpu"] or 0) < 25 for e in recent)
+
+    stack.wait_until(lambda: back_to_two() and quiet(), timeout=480, interval=5,
+                     what="the group idle at its minimum before the load")  # fmt: skip
+    run_dir = STATE / "loadtest"
+    before = set(run_dir.iterdir()) if run_dir.is_dir() else set()
+    load = run("playbooks/loadtest.yml", load_test_duration=150, load_test_observe=180, load_test_connections=24)
+    assert load.returncode == 0, load.tail(40)
+    (new_run,) = set(run_dir.iterdir()) - before
+    report = json.loads((new_run / "report.json").read_text())
+    scaling, figures = report["scaling"], report["load"]
+    print(f"load test: {json.dumps(figures)}\nscaling: {json.dumps(scaling)}")
+    latency = figures["latency_ms"]
+    summary = (
+        f"{figures['requests_per_second']}/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms, {figures['errors']} "
+        f"errors, hit ratio {figures['cache_hit_ratio']}; capacity {scaling.get('desired_start')} -> "
+        f"{scaling.get('desired_peak')} -> {scaling.get('desired_end')}, CPU peak {scaling.get('average_cpu_peak')} %"
+    )
+    record(
+        "load-test",
+        summary,
+        "scale out under load, back in after, within 2-4",
+        scaling.get("scaled_out", False) and scaling.get("scaled_in_after_load", False),
+        **figures["latency_ms"], requests=figures["requests"], errors=figures["errors"], **scaling,
+    )  # fmt: skip
+    assert (new_run / "loadtest.svg").is_file()
+    assert figures["errors"] <= figures["requests"] * 0.01, "under 1 % of the load failed"
+    assert scaling["scaled_out"], f"no scale-out: {scaling}"
+    assert 2 <= scaling["desired_peak"] <= 4
+    assert scaling["scaled_in_after_load"], f"no scale-in after the load: {scaling}"
+
+    stack.wait_until(back_to_two, timeout=420, interval=5, what="the group back at its minimum")
+    stack.wait_until(lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=300, interval=5,
+                     what="two serving targets")  # fmt: skip
 
 
 def test_teardown_leaves_nothing(stack):
