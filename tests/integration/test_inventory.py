@@ -103,27 +103,25 @@ def test_the_aws_inventory_uses_ssm_and_the_same_selection(instances, local_aws)
     assert {v["ansible_aws_ssm_timeout"] for v in hostvars.values()} == {960}
 
 
-def instances_play_environment(local_aws, stack: str) -> dict[str, str]:
-    return {"IMAGE_DELIVERY_ENDPOINT_PORT": str(local_aws.port), "IMAGE_DELIVERY_STACK": stack}
+def run_with_inventory_of(playbook: str, local_aws, inventory_stack: str):
+    """A playbook for STACK whose aws_ec2 inventory reads another stack from the environment."""
+    return run_playbook(
+        playbook, "-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml",
+        extra_vars={"stack_name": STACK, "local_endpoint_port": local_aws.port},
+        environment={"IMAGE_DELIVERY_ENDPOINT_PORT": str(local_aws.port), "IMAGE_DELIVERY_STACK": inventory_stack},
+        timeout=300,
+    )  # fmt: skip
 
 
 def test_an_inventory_reading_another_stack_fails_validation_naming_both(instances, local_aws):
-    run = run_playbook(
-        "playbooks/validate.yml", "-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml",
-        extra_vars={"stack_name": STACK, "local_endpoint_port": local_aws.port},
-        environment=instances_play_environment(local_aws, "another-stack"), timeout=300,
-    )  # fmt: skip
+    run = run_with_inventory_of("playbooks/validate.yml", local_aws, "another-stack")
     assert run.returncode != 0
     assert "reads stack 'another-stack'" in run.output
     assert f"IMAGE_DELIVERY_STACK={STACK}" in run.output
 
 
 def test_the_release_fails_loudly_when_the_inventory_misses_instances_in_service(instances, local_aws):
-    run = run_playbook(
-        "playbooks/instances.yml", "-i", "inventory/local.yml", "-i", "inventory/local.aws_ec2.yml",
-        extra_vars={"stack_name": STACK, "local_endpoint_port": local_aws.port},
-        environment=instances_play_environment(local_aws, "nobody-here"), timeout=300,
-    )  # fmt: skip
+    run = run_with_inventory_of("playbooks/instances.yml", local_aws, "nobody-here")
     assert run.returncode != 0, run.tail(30)
     assert "Fail when the group has instances in service that the inventory did not find" in run.output
     assert f"has {len(instances)} in service" in run.output
