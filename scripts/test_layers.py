@@ -51,8 +51,10 @@ def layer_arguments(layer: str, workers: int) -> list[str]:
     """What a layer adds to the pytest command line: its marker and, for some, parallel workers."""
     arguments = ["-m", layer]
     if layer == "integration" and workers > 1:
-        # One test file per worker at a time: a file's tests share a module-scoped stack.
-        arguments += ["-n", str(workers), "--dist", "loadfile"]
+        # One test file per worker at a time: a file's tests share a module-scoped stack. Files
+        # go out in collection order (tests/integration/conftest.py puts the long ones first);
+        # xdist would otherwise reorder them by their number of tests.
+        arguments += ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
     return arguments
 
 

@@ -151,8 +151,8 @@ def test_the_jobs_deploy_publish_release_and_tear_down(templates, launch, local_
     group = local_aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[f"{STACK}-web"])
     assert group["AutoScalingGroups"][0]["MaxSize"] == 3, "the survey answer did not reach the group"
 
-    again = launch("site.yml", survey_answers(templates["site.yml"], stack_name=STACK, compute_max_size=3))
-    assert again.status == "successful" and again.changed() == 0, "a second deploy job must change nothing"
+    # A second deploy changing nothing is the same site.yml run as in test_stack.py (twice there,
+    # once per stack) and in the end-to-end layer; it is not repeated through runner here.
 
     publish = launch("playbooks/catalog.yml", survey_answers(templates["playbooks/catalog.yml"], stack_name=STACK))
     assert publish.status == "successful", publish.stdout()[-3000:]

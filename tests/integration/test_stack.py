@@ -1,7 +1,10 @@
 """The whole infrastructure on the local endpoint, checked through the AWS APIs.
 
 One stack is built once for the module; the property tests read it through boto3 (never the
-playbook's own output). The lifecycle tests at the end rerun, dry-run, tear down and re-create.
+playbook's own output). A second stack with a certificate (HTTPS listener with the origin rule,
+HTTP redirect, CloudFront speaking HTTPS to the origin) is built beside it, so the same builds
+also prove that two stacks on one account share nothing and that tearing one down spares the
+other. The lifecycle tests at the end rerun, dry-run, tear down and re-create.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from tests.helpers.playbook import PROJECT_ROOT
 from .conftest import outputs_of
 
 STACK = "it-stack"
+TLS_STACK = "it-tls"
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 REQUIRED_TAGS = {"Project": "image-delivery", "Stack": STACK, "ManagedBy": "ansible"}
 
@@ -380,6 +384,69 @@ def test_the_demo_image_set_is_published(outputs, local_aws):
     assert table == len(demo) + 1  # one item per image and the catalog version item
 
 
+# A second stack, with a certificate
+
+
+@pytest.fixture(scope="module")
+def tls_stack(build, playbook, local_aws):
+    """The second stack, built once the first exists; torn down when the module ends."""
+    certificate = local_aws.client("acm").request_certificate(DomainName="origin.example.com")["CertificateArn"]
+    run = playbook("site.yml", stack=TLS_STACK, tls_certificate_arn=certificate)
+    assert run.returncode == 0, run.tail()
+    yield {"certificate": certificate, **outputs_of(TLS_STACK)}
+    teardown = playbook("playbooks/teardown.yml", stack=TLS_STACK)
+    assert teardown.returncode == 0, teardown.tail()
+    assert StackCensus(local_aws, TLS_STACK).everything() == {}
+
+
+def test_the_two_stacks_share_no_resource(tls_stack, outputs, local_aws):
+    for key in ("vpc_id", "bucket", "table", "autoscaling_group", "load_balancer_dns", "cloudfront_distribution_id"):
+        assert outputs[key] and tls_stack[key] and outputs[key] != tls_stack[key], key
+    census = {stack: StackCensus(local_aws, stack).everything() for stack in (STACK, TLS_STACK)}
+    for service in census[STACK]:
+        assert not set(census[STACK][service]) & set(census[TLS_STACK].get(service, [])), service
+
+
+def test_https_listener_requires_the_header_and_http_redirects(tls_stack, local_aws):
+    elb = local_aws.client("elbv2")
+    lb = elb.describe_load_balancers(Names=[f"{TLS_STACK}-alb"])["LoadBalancers"][0]
+    listeners = {
+        item["Port"]: item for item in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    }
+    assert set(listeners) == {80, 443}
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert https["Certificates"][0]["CertificateArn"] == tls_stack["certificate"]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    rules = [r for r in elb.describe_rules(ListenerArn=https["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert rules[0]["Conditions"][0]["HttpHeaderConfig"]["HttpHeaderName"] == "X-Origin-Verify"
+    redirect = listeners[80]["DefaultActions"][0]
+    assert redirect["Type"] == "redirect"
+    assert (redirect["RedirectConfig"]["Protocol"], redirect["RedirectConfig"]["StatusCode"]) == ("HTTPS", "HTTP_301")
+
+
+def test_only_443_is_open_to_cloudfront(tls_stack, local_aws):
+    groups = local_aws.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"{TLS_STACK}-alb"]}]
+    )
+    assert [p["FromPort"] for p in groups["SecurityGroups"][0]["IpPermissions"]] == [443]
+
+
+def test_cloudfront_talks_https_to_the_load_balancer(tls_stack, local_aws):
+    cf = local_aws.client("cloudfront")
+    config = cf.get_distribution_config(Id=tls_stack["cloudfront_distribution_id"])["DistributionConfig"]
+    origin = {o["Id"]: o for o in config["Origins"]["Items"]}["load-balancer"]
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+
+
+def test_a_second_run_of_the_tls_stack_changes_nothing(tls_stack, playbook):
+    """The ACM ViewerCertificate and HTTPS listener compare equal to what the endpoint returns."""
+    rerun = playbook("site.yml", stack=TLS_STACK, tls_certificate_arn=tls_stack["certificate"])
+    assert rerun.returncode == 0, rerun.tail()
+    assert rerun.changed == 0, rerun.changed_tasks()
+
+
 # Lifecycle: rerun, dry run, teardown, re-create (in this order)
 
 
@@ -396,18 +463,21 @@ def test_check_mode_on_the_built_stack_runs_clean(build, playbook):
     assert set(run.changed_tasks()) <= {"compute : Create the Auto Scaling group"}, run.changed_tasks()
 
 
-def test_teardown_leaves_nothing_and_a_second_teardown_changes_nothing(build, playbook, local_aws):
+def test_teardown_leaves_nothing_spares_the_other_stack_and_a_second_teardown_changes_nothing(
+    build, tls_stack, playbook, local_aws
+):
+    other_before = StackCensus(local_aws, TLS_STACK).everything()
     first = playbook("playbooks/teardown.yml", stack=STACK)
     assert first.returncode == 0, first.tail()
     assert StackCensus(local_aws, STACK).everything() == {}
+    assert StackCensus(local_aws, TLS_STACK).everything() == other_before, "the other stack lost resources"
     second = playbook("playbooks/teardown.yml", stack=STACK)
     assert second.returncode == 0, second.tail()
     assert second.changed == 0, second.changed_tasks()
 
 
 def test_create_after_teardown_works(playbook, local_aws):
+    """The last test of the module: the stack it re-creates goes with the session's endpoint."""
     run = playbook("site.yml", stack=STACK)
     assert run.returncode == 0, run.tail()
     assert "cloudfront" in StackCensus(local_aws, STACK).everything()
-    cleanup = playbook("playbooks/teardown.yml", stack=STACK)
-    assert cleanup.returncode == 0, cleanup.tail()

@@ -23,7 +23,8 @@ JUNIT = """<?xml version="1.0"?><testsuites><testsuite name="pytest">
 
 
 def test_only_integration_runs_over_workers_one_file_each():
-    assert runner.layer_arguments("integration", 2) == ["-m", "integration", "-n", "2", "--dist", "loadfile"]
+    expected = ["-m", "integration", "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder"]
+    assert runner.layer_arguments("integration", 2) == expected
     assert runner.layer_arguments("integration", 1) == ["-m", "integration"]
     assert runner.layer_arguments("e2e", 2) == ["-m", "e2e"]
 
