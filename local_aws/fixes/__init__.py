@@ -16,6 +16,7 @@ from . import (
     ec2_tag_resource_types,
     elbv2_attributes,
     elbv2_target_health,
+    iam_action_log,
     launch_templates,
     s3_bucket_policy_conditions,
 )
@@ -33,6 +34,7 @@ ALL_FIXES: list[Fix] = [
     elbv2_target_health.FIX,
     debian_ami.FIX,
     s3_bucket_policy_conditions.FIX,
+    iam_action_log.FIX,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,27 @@ class Fix:
                 delattr(owner, attribute)
             else:
                 setattr(owner, attribute, original)
+
+
+def json_answer(start_response: Any, body: object, status: str = "200 OK") -> list[bytes]:
+    """A WSGI answer with a JSON body (the endpoint's own routes, under /local-aws/)."""
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def serve_route(path: str, answer: Callable[[dict[str, Any], Any], list[bytes]]) -> tuple[Any, str, Any]:
+    """A patch of moto's WSGI app that answers `path` with `answer(environ, start_response)`."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original_call = DomainDispatcherApplication.__call__
+
+    def call(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == path:
+            return answer(environ, start_response)
+        return original_call(self, environ, start_response)
+
+    return (DomainDispatcherApplication, "__call__", call)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ import json
 import threading
 from typing import Any
 
-from ._patching import Fix
+from ._patching import Fix, json_answer, serve_route
 
 ROUTE = "/local-aws/target-health"
 STATES = {"initial", "healthy", "unhealthy"}
@@ -78,22 +78,13 @@ def answer(environ: dict[str, Any], start_response: Any, registry: HealthRegistr
             status, body = "400 Bad Request", {"ok": False, "error": str(error)}
     else:
         body = registry.snapshot()
-    data = json.dumps(body).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]
+    return json_answer(start_response, body, status)
 
 
 def _patches() -> list[tuple[Any, str, Any]]:
     from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    original_call = DomainDispatcherApplication.__call__
     original_health_for = FakeTargetGroup.health_for
-
-    def call(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == ROUTE:
-            return answer(environ, start_response, REGISTRY)
-        return original_call(self, environ, start_response)
 
     def health_for(self: FakeTargetGroup, target: dict[str, Any], ec2_backend: Any) -> Any:
         health = original_health_for(self, target, ec2_backend)
@@ -105,7 +96,10 @@ def _patches() -> list[tuple[Any, str, Any]]:
         reason, description = REASONS[state]
         return FakeHealthStatus(health.instance_id, health.port, health.health_check_port, state, reason, description)
 
-    return [(DomainDispatcherApplication, "__call__", call), (FakeTargetGroup, "health_for", health_for)]
+    return [
+        serve_route(ROUTE, lambda environ, start_response: answer(environ, start_response, REGISTRY)),
+        (FakeTargetGroup, "health_for", health_for),
+    ]
 
 
 FIX = Fix(

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.aws import LocalAws
+from tests.helpers.iam import Policy, forget_actions, not_allowed, recorded_actions
 from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
 
 
@@ -58,6 +59,21 @@ def local_aws() -> Iterator[LocalAws]:
     subprocess.run(endpoint_command("start"), cwd=PROJECT_ROOT, check=True, capture_output=True)
     yield LocalAws(TEST_PORT)
     subprocess.run(endpoint_command("stop"), cwd=PROJECT_ROOT, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def deployer_calls_are_in_the_policy(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test file that ran playbooks: every AWS action they called is one that
+    docs/iam/deployer-policy.json allows (the endpoint records them, local_aws/fixes/iam_action_log.py).
+    A call the policy lacks fails here as an error of the file's last test, naming the actions."""
+    yield
+    tests = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+    if not any("local_aws" in getattr(item, "fixturenames", ()) for item in tests):
+        return
+    endpoint = request.getfixturevalue("local_aws").url
+    missing = not_allowed(Policy.load(), recorded_actions(endpoint))
+    forget_actions(endpoint)
+    assert not missing, f"docs/iam/deployer-policy.json lacks actions the playbooks called: {missing}"
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,13 @@ other. The lifecycle tests at the end rerun, dry-run, tear down and re-create.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 
 import pytest
 
 from tests.helpers.aws import StackCensus
+from tests.helpers.iam import Policy, not_allowed, recorded_actions
 from tests.helpers.playbook import PROJECT_ROOT
 
 from .conftest import outputs_of
@@ -389,14 +391,11 @@ def test_the_demo_image_set_is_published(outputs, local_aws):
 
 @pytest.fixture(scope="module")
 def tls_stack(build, playbook, local_aws):
-    """The second stack, built once the first exists; torn down when the module ends."""
+    """The second stack, built once the first exists (torn down by a test near the end)."""
     certificate = local_aws.client("acm").request_certificate(DomainName="origin.example.com")["CertificateArn"]
     run = playbook("site.yml", stack=TLS_STACK, tls_certificate_arn=certificate)
     assert run.returncode == 0, run.tail()
-    yield {"certificate": certificate, **outputs_of(TLS_STACK)}
-    teardown = playbook("playbooks/teardown.yml", stack=TLS_STACK)
-    assert teardown.returncode == 0, teardown.tail()
-    assert StackCensus(local_aws, TLS_STACK).everything() == {}
+    return {"certificate": certificate, **outputs_of(TLS_STACK)}
 
 
 def test_the_two_stacks_share_no_resource(tls_stack, outputs, local_aws):
@@ -477,7 +476,56 @@ def test_teardown_leaves_nothing_spares_the_other_stack_and_a_second_teardown_ch
 
 
 def test_create_after_teardown_works(playbook, local_aws):
-    """The last test of the module: the stack it re-creates goes with the session's endpoint."""
+    """The stack it re-creates goes with the session's endpoint."""
     run = playbook("site.yml", stack=STACK)
     assert run.returncode == 0, run.tail()
     assert "cloudfront" in StackCensus(local_aws, STACK).everything()
+
+
+def test_tearing_down_the_tls_stack_leaves_nothing(tls_stack, playbook, local_aws):
+    teardown = playbook("playbooks/teardown.yml", stack=TLS_STACK)
+    assert teardown.returncode == 0, teardown.tail()
+    assert StackCensus(local_aws, TLS_STACK).everything() == {}
+
+
+# The deployer policy (every call of the runs above is allowed: tests/integration/conftest.py)
+
+# Actions in docs/iam/deployer-policy.json that the local endpoint never sees as a call of their own.
+NOT_A_CALL_HERE = {
+    # AWS authorizes these as part of another call.
+    "ec2:CreateTags": "tags given at creation (TagSpecifications) need it",
+    "ec2:RunInstances": "Auto Scaling checks that the caller could launch from the group's launch template",
+    "autoscaling:CreateOrUpdateTags": "tags given to CreateAutoScalingGroup need it",
+    "dynamodb:TagResource": "tags given to CreateTable need it",
+    "iam:TagRole": "tags given to CreateRole need it",
+    "iam:TagInstanceProfile": "tags given to CreateInstanceProfile need it",
+    "iam:PassRole": "creating the group with a launch template that names the instance profile",
+    "iam:CreateServiceLinkedRole": "the first Auto Scaling group and load balancer of an account",
+    # Runs with instances (the end-to-end layer and AWS), none here.
+    "elasticloadbalancing:RegisterTargets": "the rolling release puts a batch back",
+    "elasticloadbalancing:DeregisterTargets": "the rolling release takes a batch out",
+    "elasticloadbalancing:DescribeTargetHealth": "the release and playbooks/ready.yml wait for healthy targets",
+    "ec2:CreateLaunchTemplateVersion": "a changed launch template (new AMI or settings)",
+    "ec2:ModifyLaunchTemplate": "making the new version the default",
+    "cloudfront:GetInvalidation": "a catalog change finds its earlier invalidations (test_catalog.py)",
+    # The AWS target's connection and inventory.
+    "ssm:StartSession": "the amazon.aws.aws_ssm connection: one session per task on an instance",
+    "ssm:TerminateSession": "closing it",
+    "s3:GetObject": "the aws_ssm connection's file transfers (presigned by the controller), release reads",
+    "ec2:DescribeInstances": "the amazon.aws.aws_ec2 inventory",
+}
+
+
+def test_the_deployer_policy_grants_nothing_the_runs_do_not_use(local_aws):
+    """Least privilege, the other way round: each action the policy grants was called by this
+    file's runs (build, rerun, check, teardown, re-create, TLS build and teardown), or is listed
+    above with the reason the endpoint does not see it."""
+    policy = Policy.load()
+    used = recorded_actions(local_aws.url) | NOT_A_CALL_HERE.keys()
+    unused = {granted for granted in policy.actions if not fnmatch.filter(used, granted)}
+    assert not unused, f"docs/iam/deployer-policy.json grants actions no run calls: {sorted(unused)}"
+    assert not not_allowed(policy, set(NOT_A_CALL_HERE)), "the policy must grant the listed actions"
+    dropped = next(s for s in policy.statements if "elasticloadbalancing:CreateLoadBalancer" in s["Action"])
+    assert not_allowed(policy.without(dropped["Sid"]), recorded_actions(local_aws.url)), (
+        "without the load balancer statement the recorded calls must fail the policy"
+    )

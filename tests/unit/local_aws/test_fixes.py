@@ -21,6 +21,7 @@ from local_aws.fixes import (
     ec2_tag_resource_types,
     elbv2_attributes,
     elbv2_target_health,
+    iam_action_log,
     launch_templates,
     s3_bucket_policy_conditions,
 )
@@ -532,3 +533,80 @@ def test_the_health_route_takes_states_and_refuses_bad_ones():
     assert refused["ok"] is False and "initial" in refused["error"]
     assert answers == ["200 OK", "200 OK", "400 Bad Request"]
     assert registry.state("arn:tg", "i-1") == "healthy" and registry.state("arn:tg", "i-2") == "initial"
+
+
+# IAM action log
+
+
+def some_calls() -> None:
+    client("ec2").describe_vpcs()
+    s3 = client("s3")
+    s3.create_bucket(Bucket="unit-log", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.list_objects_v2(Bucket="unit-log")
+    s3.put_object(Bucket="unit-log", Key="a", Body=b"x")
+    s3.head_object(Bucket="unit-log", Key="a")
+    client("cloudwatch").describe_alarms()
+    client("dynamodb").list_tables()
+
+
+def test_no_record_of_the_actions_without_the_fix(aws):
+    iam_action_log.LOG.clear()
+    some_calls()
+    assert iam_action_log.LOG.snapshot() == {}
+
+
+def test_each_call_is_recorded_as_the_iam_action_aws_checks_with_the_fix(aws):
+    iam_action_log.LOG.clear()
+    with applied([iam_action_log.FIX]):
+        some_calls()
+    (actions,) = iam_action_log.LOG.snapshot().values()  # one caller (mock_aws signs with its own key)
+    assert actions == [
+        "cloudwatch:DescribeAlarms",  # signed as "monitoring"
+        "dynamodb:ListTables",
+        "ec2:DescribeVpcs",
+        "s3:CreateBucket",
+        "s3:GetObject",  # HeadObject
+        "s3:ListBucket",  # ListObjectsV2
+        "s3:PutObject",
+    ]
+
+
+def test_api_names_map_to_the_actions_they_need():
+    signed = "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/cloudfront/aws4_request, SignedHeaders=host"
+    assert iam_action_log.iam_actions(signed, "CreateDistributionWithTags") == (
+        "AKID",
+        ("cloudfront:CreateDistribution", "cloudfront:TagResource"),
+    )
+    assert iam_action_log.iam_actions("", "DescribeVpcs") is None, "an unsigned request has no caller"
+
+
+def test_the_action_route_lists_and_forgets():
+    log = iam_action_log.ActionLog()
+    log.record("AKID", ("ec2:DescribeVpcs",))
+
+    def call(method: str) -> dict:
+        data = iam_action_log.answer({"REQUEST_METHOD": method}, lambda status, headers: None, log)
+        return json.loads(b"".join(data))
+
+    assert call("GET") == {"AKID": ["ec2:DescribeVpcs"]}
+    assert call("DELETE") == {"ok": True}
+    assert call("GET") == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "resource", "subresources", "headers", "body", "actions"),
+    [
+        ("HEAD", "arn:aws:s3:::b", set(), {}, b"", ("s3:ListBucket",)),
+        ("GET", "arn:aws:s3:::b", {"encryption"}, {}, b"", ("s3:GetEncryptionConfiguration",)),
+        ("GET", "arn:aws:s3:::b", {"versions", "prefix"}, {}, b"", ("s3:ListBucketVersions",)),
+        ("DELETE", "arn:aws:s3:::b", {"publicAccessBlock"}, {}, b"", ("s3:PutBucketPublicAccessBlock",)),
+        ("DELETE", "arn:aws:s3:::b/k", {"versionId"}, {}, b"", ("s3:DeleteObjectVersion",)),
+        ("GET", "arn:aws:s3:::b/k", {"tagging", "versionId"}, {}, b"", ("s3:GetObjectTagging",)),
+        ("POST", "arn:aws:s3:::b", {"delete"}, {}, b"<Object><Key>k</Key><VersionId>1</VersionId></Object>",
+         ("s3:DeleteObject", "s3:DeleteObjectVersion")),
+        ("PUT", "arn:aws:s3:::b/k", set(), {"X-Amz-Copy-Source": "b/j"}, b"", ("s3:PutObject", "s3:GetObject")),
+        ("GET", "arn:aws:s3:::*", set(), {}, b"", ("s3:ListAllMyBuckets",)),
+    ],
+)  # fmt: skip
+def test_s3_requests_need_the_actions_of_aws_s3_authorization(method, resource, subresources, headers, body, actions):
+    assert iam_action_log.s3_actions(method, resource, subresources, headers, body) == actions

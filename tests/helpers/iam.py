@@ -1,0 +1,72 @@
+"""The deployer's IAM policy (docs/iam/deployer-policy.json) and the calls the local endpoint saw.
+
+The endpoint records, per access key, the IAM action of every call it serves
+(local_aws/fixes/iam_action_log.py); the tests hold the policy to that record.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .playbook import PROJECT_ROOT
+
+DEPLOYER_POLICY = PROJECT_ROOT / "docs" / "iam" / "deployer-policy.json"
+# The access key the playbooks sign with on the local target (inventory/local.yml).
+DEPLOYER_ACCESS_KEY = "local-endpoint-access-key"
+# Actions AWS answers for any caller, whatever the policy (sts:GetCallerIdentity needs no permission).
+ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+@dataclass(frozen=True)
+class Policy:
+    document: dict
+
+    @classmethod
+    def load(cls, path: Path = DEPLOYER_POLICY) -> Policy:
+        return cls(json.loads(path.read_text()))
+
+    @property
+    def statements(self) -> list[dict]:
+        return self.document["Statement"]
+
+    @property
+    def actions(self) -> set[str]:
+        return {action for statement in self.statements for action in _as_list(statement["Action"])}
+
+    def allows(self, action: str, resource: str | None = None) -> bool:
+        """An Allow statement matches the action (IAM matches actions case-insensitively) and, when
+        a resource is given, one of its resources. Conditions are not evaluated here."""
+        for statement in self.statements:
+            if statement["Effect"] != "Allow":
+                continue
+            if not any(fnmatch.fnmatch(action.lower(), pattern.lower()) for pattern in _as_list(statement["Action"])):
+                continue
+            if resource is None or any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"])):
+                return True
+        return False
+
+    def without(self, sid: str) -> Policy:
+        return Policy({**self.document, "Statement": [s for s in self.statements if s.get("Sid") != sid]})
+
+
+def recorded_actions(endpoint_url: str, access_key: str = DEPLOYER_ACCESS_KEY) -> set[str]:
+    with urllib.request.urlopen(f"{endpoint_url}/local-aws/iam-actions", timeout=10) as response:
+        return set(json.load(response).get(access_key, []))
+
+
+def forget_actions(endpoint_url: str) -> None:
+    request = urllib.request.Request(f"{endpoint_url}/local-aws/iam-actions", method="DELETE")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def not_allowed(policy: Policy, actions: set[str]) -> list[str]:
+    return sorted(action for action in actions - ALWAYS_ALLOWED if not policy.allows(action))
