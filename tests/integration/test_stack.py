@@ -389,11 +389,15 @@ def test_the_demo_image_set_is_published(outputs, local_aws):
 # A second stack, with a certificate
 
 
+# The second stack also takes the other network layout: a NAT gateway in each zone.
+TLS_STACK_SETTINGS = {"network_nat_per_zone": True}
+
+
 @pytest.fixture(scope="module")
 def tls_stack(build, playbook, local_aws):
     """The second stack, built once the first exists (torn down by a test near the end)."""
     certificate = local_aws.client("acm").request_certificate(DomainName="origin.example.com")["CertificateArn"]
-    run = playbook("site.yml", stack=TLS_STACK, tls_certificate_arn=certificate)
+    run = playbook("site.yml", stack=TLS_STACK, **TLS_STACK_SETTINGS, tls_certificate_arn=certificate)
     assert run.returncode == 0, run.tail()
     return {"certificate": certificate, **outputs_of(TLS_STACK)}
 
@@ -439,9 +443,31 @@ def test_cloudfront_talks_https_to_the_load_balancer(tls_stack, local_aws):
     assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
 
 
+def test_a_nat_gateway_per_zone_carries_the_private_subnets_of_its_own_zone(tls_stack, ec2):
+    vpc = [{"Name": "vpc-id", "Values": [tls_stack["vpc_id"]]}]
+    subnets = ec2.describe_subnets(Filters=vpc)["Subnets"]
+    zone_of = {subnet["SubnetId"]: subnet["AvailabilityZone"] for subnet in subnets}
+    private = {s["SubnetId"] for s in by_tag(subnets, "Tier", "private")}
+    # Selected by VpcId: moto's DescribeNatGateways ignores filters.
+    nats = [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["VpcId"] == tls_stack["vpc_id"]]
+    zone_of_nat = {nat["NatGatewayId"]: zone_of[nat["SubnetId"]] for nat in nats if nat["State"] == "available"}
+    assert len(zone_of_nat) == 2 and len(set(zone_of_nat.values())) == 2, "one NAT gateway in each zone"
+    tables = ec2.describe_route_tables(Filters=vpc)["RouteTables"]
+    routed = {}
+    for table in tables:
+        default = [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+        for association in table.get("Associations", []):
+            if association.get("SubnetId") in private:
+                routed[association["SubnetId"]] = (table["RouteTableId"], default[0].get("NatGatewayId"))
+    assert set(routed) == private
+    assert all(zone_of_nat[nat] == zone_of[subnet] for subnet, (_table, nat) in routed.items())
+    endpoints = ec2.describe_vpc_endpoints(Filters=vpc)["VpcEndpoints"]
+    assert endpoints and all(set(e["RouteTableIds"]) == {t for t, _nat in routed.values()} for e in endpoints)
+
+
 def test_a_second_run_of_the_tls_stack_changes_nothing(tls_stack, playbook):
     """The ACM ViewerCertificate and HTTPS listener compare equal to what the endpoint returns."""
-    rerun = playbook("site.yml", stack=TLS_STACK, tls_certificate_arn=tls_stack["certificate"])
+    rerun = playbook("site.yml", stack=TLS_STACK, **TLS_STACK_SETTINGS, tls_certificate_arn=tls_stack["certificate"])
     assert rerun.returncode == 0, rerun.tail()
     assert rerun.changed == 0, rerun.changed_tasks()
 
