@@ -1,0 +1,65 @@
+"""The mitogen_linear strategy (plugins/strategy): Mitogen without its CPU pinning, linear without Mitogen.
+
+Each case loads the plugin in a fresh interpreter, because importing ansible_mitogen changes
+process-wide state (its affinity policy, Ansible's plugin loaders).
+"""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import sys
+import textwrap
+
+from tests.helpers.playbook import PROJECT_ROOT
+
+PLUGIN = PROJECT_ROOT / "plugins" / "strategy" / "mitogen_linear.py"
+
+
+def load_plugin(prelude: str = "") -> str:
+    """Import the plugin file as Ansible's loader does and print what it made."""
+    script = textwrap.dedent(f"""
+        import importlib.util, sys
+        {prelude}
+        spec = importlib.util.spec_from_file_location("ansible.plugins.strategy.mitogen_linear", {str(PLUGIN)!r})
+        plugin = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(plugin)
+        bases = [klass.__module__ + "." + klass.__name__ for klass in plugin.StrategyModule.__mro__]
+        print(",".join(bases))
+        if "ansible_mitogen.affinity" in sys.modules:
+            import ansible_mitogen.affinity as affinity
+            print(type(affinity.policy).__name__)
+    """)
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return completed.stdout + completed.stderr
+
+
+def test_the_strategy_is_linear_through_mitogen_without_cpu_pinning():
+    output = load_plugin()
+    lines = output.splitlines()
+    assert "ansible_mitogen.strategy.StrategyMixin" in lines[0]
+    assert "ansible.plugins.strategy.linear.StrategyModule" in lines[0]
+    # Mitogen's LinuxPolicy would confine every worker and its commands to CPU 1 on 2 cores.
+    assert lines[1] == "Policy"
+
+
+def test_without_mitogen_the_strategy_is_plain_linear_and_says_so():
+    output = load_plugin(prelude="sys.modules['ansible_mitogen'] = None")
+    assert "ansible_mitogen" not in output.splitlines()[0]
+    assert "ansible.plugins.strategy.linear.StrategyModule" in output
+    assert "mitogen is not installed" in output
+
+
+def test_ansible_cfg_runs_the_project_strategy():
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / "ansible.cfg")
+    assert config["defaults"]["strategy"] == "mitogen_linear"
+    assert (PROJECT_ROOT / config["defaults"]["strategy_plugins"] / "mitogen_linear.py").is_file()
+
+
+def test_the_controller_never_escalates():
+    """Tasks delegated to the controller from the instances' plays (become: true) must not sudo."""
+    for inventory in ("local.yml", "aws.yml"):
+        text = (PROJECT_ROOT / "inventory" / inventory).read_text()
+        controller = text[text.index("localhost:") :]
+        assert "ansible_become: false" in controller, inventory
