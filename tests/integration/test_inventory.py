@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ansible
 import pytest
+import yaml
 
 from tests.helpers.playbook import PROJECT_ROOT, run_playbook
+
+BUILTIN_ROUTING = yaml.safe_load((Path(ansible.__file__).parent / "config" / "ansible_builtin_runtime.yml").read_text())
 
 STACK = "it-inventory"
 GROUP = f"{STACK}-web"
@@ -79,7 +83,11 @@ def test_the_local_inventory_lists_the_group_by_instance_id(instances, local_aws
     assert sorted(found["asg_it_inventory_web"]["hosts"]) == instances
     assert sorted(found["az_eu_west_1b"]["hosts"]) == instances
     for instance_id, variables in hostvars.items():
-        assert variables["ansible_connection"] == "containers.podman.podman"
+        # The short name: Ansible routes it to containers.podman.podman, and the mitogen_linear
+        # strategy carries it as mitogen_podman.
+        assert variables["ansible_connection"] == "podman"
+        assert BUILTIN_ROUTING["plugin_routing"]["connection"]["podman"] == {"redirect": "containers.podman.podman"}
+        assert variables["ansible_become"] is False
         assert variables["ansible_host"] == instance_id
         private = variables["instance_private_ip"].split(".")
         assert variables["instance_listen_address"] == "127." + ".".join(private[1:])
