@@ -165,6 +165,37 @@ class SteadyLoad:
         return sum(1 for moment, _ in self.results if since <= moment < until)
 
 
+class CapacityWatch:
+    """The most instance containers running and targets serving at once, sampled in a thread."""
+
+    def __init__(self, stack: Stack, interval: float = 3.0) -> None:
+        self.stack, self.interval = stack, interval
+        self.peak_containers = self.peak_serving = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                running = sum(self.stack.containers().values())
+                serving = list(self.stack.balancer_states().values()).count("UP")
+            except (OSError, subprocess.SubprocessError, ValueError):  # podman or HAProxy busy: next sample
+                continue
+            self.peak_containers = max(self.peak_containers, running)
+            self.peak_serving = max(self.peak_serving, serving)
+
+    def __enter__(self) -> CapacityWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=30)
+
+    def __repr__(self) -> str:
+        return f"CapacityWatch(peak_containers={self.peak_containers}, peak_serving={self.peak_serving})"
+
+
 def requests_right_after(stack: Stack, count: int = 40, pause: float = 0.1) -> list[int]:
     """The page and searches that miss the cache, through the edge, at once (0 for no answer)."""
     statuses = []

@@ -17,7 +17,7 @@ from tests.helpers.layers import wait_for_a_quiet_machine
 from tests.helpers.playbook import PROJECT_ROOT
 from tests.helpers.reliability import record
 
-from .conftest import STACK, Stack, SteadyLoad, fetch, run
+from .conftest import STACK, CapacityWatch, Stack, SteadyLoad, fetch, run
 
 STATE = PROJECT_ROOT / ".state" / STACK
 
@@ -105,28 +105,10 @@ def test_a_published_change_reaches_viewers(stack, tmp_path):
     assert after.headers["content-type"] == "image/png"
 
 
-def test_scaling_out_boots_a_configured_instance_from_user_data(stack):
-    autoscaling = stack.aws.client("autoscaling")
-    # Raised through the minimum, as an operator would under target tracking (the local scaler,
-    # like AWS's, would otherwise take an idle third instance away again).
-    autoscaling.update_auto_scaling_group(AutoScalingGroupName=stack.group_name, MinSize=3, DesiredCapacity=3)
-    started = time.monotonic()
-    stack.wait_until(lambda: len(stack.containers()) == 3, timeout=60, what="a third container")
-    states = stack.wait_until(
-        lambda: (states := stack.balancer_states()) and list(states.values()).count("UP") == 3 and states,
-        timeout=600,
-        interval=5,
-        what="three healthy targets",
-    )
-    boot_seconds = time.monotonic() - started
-    print(f"scale-out: third instance serving after {boot_seconds:.0f}s")
-    assert len(states) == 3
-    autoscaling.update_auto_scaling_group(AutoScalingGroupName=stack.group_name, MinSize=2, DesiredCapacity=2)
-    stack.wait_until(lambda: len(stack.containers()) == 2, timeout=60, what="back to two containers")
-    stack.wait_until(lambda: len(stack.balancer_states()) == 2, timeout=30, what="two targets")
-
-
 def test_a_killed_instance_under_load_loses_no_request_after_the_health_check_window(stack):
+    """The group replaces the dead instance; its replacement boots from the launch template's user
+    data, configures itself from the current release and serves (the path of every scale-out too:
+    the load test below checks that the capacity the scaler asks for is launched)."""
     victim = sorted(stack.containers())[0]
     window = 5 * 3 + 5  # interval x unhealthy threshold, plus one check's timeout
     with SteadyLoad(stack) as load:
@@ -189,7 +171,8 @@ def test_load_scales_the_group_out_and_back_in(stack):
                      what="the group idle at its minimum before the load")  # fmt: skip
     run_dir = STATE / "loadtest"
     before = set(run_dir.iterdir()) if run_dir.is_dir() else set()
-    load = run("playbooks/loadtest.yml", load_test_duration=150, load_test_observe=180, load_test_connections=24)
+    with CapacityWatch(stack) as capacity:
+        load = run("playbooks/loadtest.yml", load_test_duration=150, load_test_observe=180, load_test_connections=24)
     assert load.returncode == 0, load.tail(40)
     (new_run,) = set(run_dir.iterdir()) - before
     report = json.loads((new_run / "report.json").read_text())
@@ -199,7 +182,8 @@ def test_load_scales_the_group_out_and_back_in(stack):
     summary = (
         f"{figures['requests_per_second']}/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms, {figures['errors']} "
         f"errors, hit ratio {figures['cache_hit_ratio']}; capacity {scaling.get('desired_start')} -> "
-        f"{scaling.get('desired_peak')} -> {scaling.get('desired_end')}, CPU peak {scaling.get('average_cpu_peak')} %"
+        f"{scaling.get('desired_peak')} -> {scaling.get('desired_end')}, CPU peak {scaling.get('average_cpu_peak')} %, "
+        f"at most {capacity.peak_containers} instances running and {capacity.peak_serving} serving"
     )
     record(
         "load-test",
@@ -207,11 +191,14 @@ def test_load_scales_the_group_out_and_back_in(stack):
         "scale out under load, back in after, within 2-4",
         scaling.get("scaled_out", False) and scaling.get("scaled_in_after_load", False),
         **figures["latency_ms"], requests=figures["requests"], errors=figures["errors"], **scaling,
+        peak_containers=capacity.peak_containers, peak_serving=capacity.peak_serving,
     )  # fmt: skip
     assert (new_run / "loadtest.svg").is_file()
     assert figures["errors"] <= figures["requests"] * 0.01, "under 1 % of the load failed"
     assert scaling["scaled_out"], f"no scale-out: {scaling}"
     assert 2 <= scaling["desired_peak"] <= 4
+    # What the scaler asked for was launched: an instance container per unit of peak capacity.
+    assert capacity.peak_containers >= scaling["desired_peak"], capacity
     assert scaling["scaled_in_after_load"], f"no scale-in after the load: {scaling}"
 
     stack.wait_until(back_to_two, timeout=420, interval=5, what="the group back at its minimum")
