@@ -7,6 +7,7 @@ tests/unit/local_aws/ that fails without it.
 from __future__ import annotations
 
 from . import (
+    autoscaling_lifecycle_hooks,
     autoscaling_metrics,
     autoscaling_tag_order,
     cloudfront_s3_origins,
@@ -29,6 +30,7 @@ ALL_FIXES: list[Fix] = [
     launch_templates.FIX,
     autoscaling_metrics.FIX,
     autoscaling_tag_order.FIX,
+    autoscaling_lifecycle_hooks.FIX,
     cloudfront_s3_origins.FIX,
     elbv2_attributes.FIX,
     elbv2_target_health.FIX,

@@ -12,6 +12,7 @@ import pytest
 from local_aws.fixes import (
     ALL_FIXES,
     applied,
+    autoscaling_lifecycle_hooks,
     autoscaling_metrics,
     autoscaling_tag_order,
     cloudfront_s3_origins,
@@ -610,3 +611,116 @@ def test_the_action_route_lists_and_forgets():
 )  # fmt: skip
 def test_s3_requests_need_the_actions_of_aws_s3_authorization(method, resource, subresources, headers, body, actions):
     assert iam_action_log.s3_actions(method, resource, subresources, headers, body) == actions
+
+
+# Auto Scaling launch lifecycle hooks
+
+
+def group_behind_a_target_group(hook_timeout: int | None = None) -> tuple[str, object]:
+    """A group of two behind a target group, with a launch hook when ``hook_timeout`` is given
+    (put before the capacity, as compute/tasks/group.yml does)."""
+    ec2, autoscaling, elbv2 = client("ec2"), client("autoscaling"), client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24", AvailabilityZone="eu-west-1a")["Subnet"]
+    target_group = elbv2.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="instance")
+    arn = target_group["TargetGroups"][0]["TargetGroupArn"]
+    ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-12345678"})
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web", LaunchTemplate={"LaunchTemplateName": "web"}, MinSize=0, MaxSize=4,
+        DesiredCapacity=0, VPCZoneIdentifier=subnet["SubnetId"], TargetGroupARNs=[arn],
+    )  # fmt: skip
+    if hook_timeout is not None:
+        autoscaling.put_lifecycle_hook(
+            AutoScalingGroupName="web", LifecycleHookName="launching", HeartbeatTimeout=hook_timeout,
+            LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING", DefaultResult="ABANDON",
+        )  # fmt: skip
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=2, DesiredCapacity=2)
+    return arn, autoscaling
+
+
+def lifecycle_states(autoscaling) -> dict[str, str]:
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    return {item["InstanceId"]: item["LifecycleState"] for item in group["Instances"]}
+
+
+def registered(target_group_arn: str) -> set[str]:
+    health = client("elbv2").describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+    return {item["Target"]["Id"] for item in health}
+
+
+def test_a_launch_hook_holds_nothing_without_the_fix(aws):
+    arn, autoscaling = group_behind_a_target_group(hook_timeout=600)
+    states = lifecycle_states(autoscaling)
+    assert set(states.values()) == {"InService"}
+    assert registered(arn) == set(states)
+    with pytest.raises(NotImplementedError):  # the server answers 500
+        autoscaling.complete_lifecycle_action(
+            AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="CONTINUE",
+            InstanceId=next(iter(states)),
+        )  # fmt: skip
+
+
+def test_a_launch_hook_holds_new_instances_until_continue_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX]):
+        arn, autoscaling = group_behind_a_target_group(hook_timeout=600)
+        states = lifecycle_states(autoscaling)
+        assert len(states) == 2 and set(states.values()) == {"Pending:Wait"}
+        assert registered(arn) == set()
+        # Held instances count in the capacity: changing it does not launch more of them.
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MaxSize=3)
+        assert set(lifecycle_states(autoscaling)) == set(states)
+        first, second = sorted(states)
+        autoscaling.complete_lifecycle_action(
+            AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="CONTINUE",
+            InstanceId=first,
+        )  # fmt: skip
+        assert lifecycle_states(autoscaling) == {first: "InService", second: "Pending:Wait"}
+        assert registered(arn) == {first}
+        # Completed once: a second completion names no active action, as on AWS.
+        with pytest.raises(botocore.exceptions.ClientError, match="No active Lifecycle Action"):
+            autoscaling.complete_lifecycle_action(
+                AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="CONTINUE",
+                InstanceId=first,
+            )  # fmt: skip
+
+
+def test_abandon_replaces_the_instance_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX]):
+        _, autoscaling = group_behind_a_target_group(hook_timeout=600)
+        abandoned = sorted(lifecycle_states(autoscaling))[0]
+        autoscaling.complete_lifecycle_action(
+            AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="ABANDON",
+            InstanceId=abandoned,
+        )  # fmt: skip
+        states = lifecycle_states(autoscaling)
+        assert abandoned not in states and len(states) == 2
+        assert set(states.values()) == {"Pending:Wait"}, "the replacement is held by the hook as well"
+        found = client("ec2").describe_instances(InstanceIds=[abandoned])["Reservations"][0]["Instances"][0]
+        assert found["State"]["Name"] in {"shutting-down", "terminated"}
+
+
+def test_the_heartbeat_timeout_applies_the_default_result_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX]):
+        _, autoscaling = group_behind_a_target_group(hook_timeout=600)
+        held = sorted(lifecycle_states(autoscaling))
+        # Time passes: the first one's heartbeat was recorded, the second one's was not.
+        autoscaling.record_lifecycle_action_heartbeat(
+            AutoScalingGroupName="web", LifecycleHookName="launching", InstanceId=held[0]
+        )
+        from moto.autoscaling.models import autoscaling_backends
+
+        backend = autoscaling_backends["123456789012"]["eu-west-1"]
+        for state in backend.autoscaling_groups["web"].instance_states:
+            state.launch_wait.deadline -= 600 if state.instance.id == held[1] else 1
+        states = lifecycle_states(autoscaling)
+        assert states[held[0]] == "Pending:Wait"
+        assert held[1] not in states, "ABANDON by default: terminated and replaced"
+        assert len(states) == 2
+
+
+def test_without_a_hook_instances_are_in_service_and_registered_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX]):
+        arn, autoscaling = group_behind_a_target_group()
+        states = lifecycle_states(autoscaling)
+        assert len(states) == 2 and set(states.values()) == {"InService"}
+        assert registered(arn) == set(states)
