@@ -46,6 +46,11 @@ ROWS = [
         "serving replacement",
         "e2e/test_stack.py", "test_a_killed_instance_under_load_loses_no_request_after_the_health_check_window",
         "instance-killed"),
+    Row("Faults", "An instance whose app hangs (not killed) under load: the group's ELB health check replaces it; "
+        "failures after the health-check window, time to replacement and to a serving replacement",
+        "e2e/test_stack.py",
+        "test_an_unhealthy_instance_is_replaced_and_loses_no_request_after_the_health_check_window",
+        "instance-unhealthy"),
     Row("Faults", "The app process killed inside an instance: systemd restarts it; requests during the gap",
         "e2e/test_reliability.py", "test_a_killed_app_process_is_restarted_by_systemd", "app-process-killed"),
     Row("Faults", "A bad release (its app fails /readyz) stops the rolling release after its first batch: the "

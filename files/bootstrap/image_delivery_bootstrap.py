@@ -12,9 +12,13 @@ stock Debian 12 image needs nothing installed beforehand. Steps:
    bundle's playbook against this instance (ansible-pull style): the same roles, settings and
    release marker as the instances play, so a later push changes nothing.
 
+5. Once the instance answers the load balancer's health check locally, complete the group's
+   launch lifecycle hook (CONTINUE): the group holds every new instance in Pending:Wait, out of
+   the target group and before its health check grace period, until then.
+
 An instance that the instances play configured while this program waited (a first deployment
-starts the instances before any release exists) has its release already: the program then stops
-without applying it a second time.
+starts the instances before any release exists) has its release already: the program then skips
+applying it a second time and goes on with step 5.
 
 Credentials and endpoint follow the AWS SDK order: the environment (AWS_ACCESS_KEY_ID, ...,
 AWS_ENDPOINT_URL; the local data plane sets these), else the instance profile through IMDSv2.
@@ -115,6 +119,79 @@ def instance_credentials() -> dict[str, str]:
     role = urllib.request.urlopen(urllib.request.Request(base, headers=headers), timeout=5).read().decode().split()[0]
     data = json.loads(urllib.request.urlopen(urllib.request.Request(base + role, headers=headers), timeout=5).read())
     return {"key": data["AccessKeyId"], "secret": data["SecretAccessKey"], "token": data.get("Token", "")}
+
+
+def instance_id() -> str:
+    """This instance's id: from the environment (the local data plane sets it), else IMDSv2."""
+    if os.environ.get("IMAGE_DELIVERY_INSTANCE_ID"):
+        return os.environ["IMAGE_DELIVERY_INSTANCE_ID"]
+    token_request = urllib.request.Request(
+        f"{IMDS}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
+    )
+    token = urllib.request.urlopen(token_request, timeout=5).read().decode()
+    request = urllib.request.Request(
+        f"{IMDS}/latest/meta-data/instance-id", headers={"X-aws-ec2-metadata-token": token}
+    )
+    return urllib.request.urlopen(request, timeout=5).read().decode().strip()
+
+
+def health_url(stack: dict[str, str]) -> str:
+    """The load balancer's health check, as this instance answers it itself."""
+    address = os.environ.get("IMAGE_DELIVERY_LISTEN_ADDRESS", "") or "127.0.0.1"
+    port, path = stack.get("IMAGE_DELIVERY_HEALTH_PORT", "80"), stack.get("IMAGE_DELIVERY_HEALTH_PATH", "/healthz")
+    return f"http://{address}:{port}{path}"
+
+
+def wait_until_healthy(url: str, timeout: float, interval: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not answer 200 within {timeout:.0f}s: the launch hook stays pending")
+        time.sleep(interval)
+
+
+def query_url(endpoint: str, region: str, service: str, parameters: dict[str, str]) -> str:
+    base = endpoint.rstrip("/") if endpoint else f"https://{service}.{region}.amazonaws.com"
+    return f"{base}/?{urllib.parse.urlencode(sorted(parameters.items()), quote_via=urllib.parse.quote)}"
+
+
+def complete_launch(stack: dict[str, str], endpoint: str, attempts: int = 5) -> str:
+    """CompleteLifecycleAction (CONTINUE) for this instance: "completed", or "none pending" when
+    the group holds no action for it (a group without the hook, or one completed already)."""
+    if not stack.get("IMAGE_DELIVERY_LAUNCH_HOOK"):
+        return "none pending"
+    region = stack["AWS_REGION"]
+    url = query_url(endpoint, region, "autoscaling", {
+        "Action": "CompleteLifecycleAction", "Version": "2011-01-01",
+        "AutoScalingGroupName": stack["IMAGE_DELIVERY_GROUP"], "LifecycleHookName": stack["IMAGE_DELIVERY_LAUNCH_HOOK"],
+        "InstanceId": instance_id(), "LifecycleActionResult": "CONTINUE",
+    })  # fmt: skip
+    for attempt in range(1, attempts + 1):
+        now = datetime.datetime.now(datetime.UTC)
+        request = urllib.request.Request(
+            url, headers=sign("GET", url, region, instance_credentials(), now, "autoscaling")
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+                return "completed"
+        except urllib.error.HTTPError as error:
+            body = error.read().decode(errors="replace")
+            if error.code == 400 and "No active Lifecycle Action" in body:
+                return "none pending"
+            if attempt == attempts or error.code < 500:
+                raise SystemExit(f"CompleteLifecycleAction failed ({error.code}): {body[:500]}") from error
+        except (urllib.error.URLError, OSError) as error:
+            if attempt == attempts:
+                raise SystemExit(f"CompleteLifecycleAction failed: {error}") from error
+        time.sleep(2 * attempt)
+    return "none pending"
 
 
 def object_url(endpoint: str, region: str, bucket: str, key: str) -> str:
@@ -227,11 +304,17 @@ def main() -> int:
     announced = wait_for_release(stack, endpoint, timeout, interval=5.0)
     # The instances play records the release before it announces it: checked again here.
     if announced is None or configured_release() == announced[0]:
-        log(f"release {configured_release()} was applied by the instances play; nothing to do")
+        log(f"release {configured_release()} was applied by the instances play; nothing to apply")
         DONE_MARKER.parent.mkdir(parents=True, exist_ok=True)
         DONE_MARKER.write_text(f"{configured_release()}\n")
-        return 0
-    release, checksum = announced
+    else:
+        apply_announced(stack, endpoint, *announced)
+    wait_until_healthy(health_url(stack), timeout=300)
+    log(f"serving: launch hook {complete_launch(stack, endpoint)}")
+    return 0
+
+
+def apply_announced(stack: dict[str, str], endpoint: str, release: str, checksum: str) -> None:
     # While applying (not while waiting for a first release), the instances play waits for us.
     RUNNING_MARKER.parent.mkdir(parents=True, exist_ok=True)
     RUNNING_MARKER.write_text(f"{os.getpid()}\n")
@@ -247,7 +330,6 @@ def main() -> int:
         log(f"release {release} applied")
     finally:
         RUNNING_MARKER.unlink(missing_ok=True)
-    return 0
 
 
 if __name__ == "__main__":

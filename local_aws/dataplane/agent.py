@@ -3,7 +3,8 @@
 A pass reads the stack from the local AWS endpoint and makes this machine match it:
 containers follow the group's instances (new ones boot and run their user data, gone ones are
 removed, a dead one is terminated in the group so that the group replaces it, as an EC2 status
-check would), the load balancer follows the target group, the edge follows the distribution, and
+check would, and so is one past its grace period whose target is unhealthy, as the group's ELB
+health check would), the load balancer follows the target group, the edge follows the distribution, and
 new invalidations purge the edge's cache.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..fixes.elbv2_target_health import ROUTE as TARGET_HEALTH_ROUTE
 from ..processes import write_if_changed
-from . import balancer, edge, scaler
+from . import balancer, edge, health_replacement, scaler
 from .instances import Podman
 from .stack import Stack, read_stack
 
@@ -67,12 +68,21 @@ class Settings:
         )
 
     @property
+    def in_service_file(self) -> Path:
+        return self.state_dir / "in-service.json"
+
+    @property
+    def replacements_log(self) -> Path:
+        return self.state_dir / "replacements.jsonl"
+
+    @property
     def invalidations_file(self) -> Path:
         return self.state_dir / "invalidations-applied.json"
 
-    def instance_environment(self, listen_address: str) -> dict[str, str]:
+    def instance_environment(self, instance_id: str, listen_address: str) -> dict[str, str]:
         """What an instance learns from its environment here and from instance metadata on AWS."""
         return {
+            "IMAGE_DELIVERY_INSTANCE_ID": instance_id,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
@@ -113,6 +123,7 @@ class Report:
     started: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    unhealthy_replaced: list[str] = field(default_factory=list)
     balancer: str = ""
     edge: str = ""
     purged: dict[str, int] = field(default_factory=dict)
@@ -120,7 +131,10 @@ class Report:
 
     @property
     def changed(self) -> bool:
-        return bool(self.started or self.removed or self.replaced or self.balancer or self.edge or self.purged)
+        return bool(
+            self.started or self.removed or self.replaced or self.unhealthy_replaced or self.balancer or self.edge
+            or self.purged
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +142,7 @@ class Report:
             "started": self.started,
             "removed": self.removed,
             "replaced": self.replaced,
+            "unhealthy_replaced": self.unhealthy_replaced,
             "balancer": self.balancer,
             "edge": self.edge,
             "purged": self.purged,
@@ -156,6 +171,7 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
         if stack.exists and stack.target_group_arn:
             report.balancer = balancer.apply(stack, settings.balancer)
             report.health = report_target_health(stack, settings)
+            replace_unhealthy(stack, settings, clients, report)
         elif balancer.stop(settings.balancer):
             report.balancer = "stopped"
         reconcile_instances(stack, settings, clients, podman, report)
@@ -183,6 +199,16 @@ def report_target_health(stack: Stack, settings: Settings) -> dict[str, str]:
     return states
 
 
+def replace_unhealthy(stack: Stack, settings: Settings, clients: Clients, report: Report) -> None:
+    """The group's ELB health check: replace InService instances past their grace period whose
+    target the balancer finds unhealthy (local_aws/dataplane/health_replacement.py)."""
+    now = time.time()
+    since = health_replacement.in_service_since(settings.in_service_file, stack, now)
+    for replacement in health_replacement.due_for_replacement(stack, report.health, since, now):
+        health_replacement.replace(clients.autoscaling, replacement, settings.replacements_log, now)
+        report.unhealthy_replaced.append(replacement.instance_id)
+
+
 def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podman: Podman, report: Report) -> None:
     wanted = {instance.instance_id: instance for instance in stack.instances}
     existing = {container.instance_id: container for container in podman.containers(settings.stack)}
@@ -206,7 +232,7 @@ def reconcile_instances(stack: Stack, settings: Settings, clients: Clients, podm
         podman.start_instance(
             settings.stack,
             instance_id,
-            settings.instance_environment(instance.listen_address),
+            settings.instance_environment(instance_id, instance.listen_address),
             settings.memory,
             settings.cpus,
         )

@@ -56,6 +56,8 @@ class Stack:
     name: str
     group_name: str = ""
     desired_capacity: int = 0
+    health_check_type: str = "EC2"
+    health_check_grace_period: int = 300
     instances: tuple[Instance, ...] = ()
     user_data: str = ""
     target_group_arn: str = ""
@@ -104,6 +106,8 @@ def read_stack(clients: Any, stack: str, project: str = "image-delivery") -> Sta
         name=stack,
         group_name=group["AutoScalingGroupName"],
         desired_capacity=group["DesiredCapacity"],
+        health_check_type=group.get("HealthCheckType", "EC2"),
+        health_check_grace_period=int(group.get("HealthCheckGracePeriod") or 0),
         instances=instances,
         user_data=read_user_data(clients, group),
         target_group_arn=target_group_arn,

@@ -145,6 +145,51 @@ def test_a_killed_instance_under_load_loses_no_request_after_the_health_check_wi
     )  # fmt: skip
 
 
+def test_an_unhealthy_instance_is_replaced_and_loses_no_request_after_the_health_check_window(stack):
+    """The group's ELB health check (local_aws/dataplane/health_replacement.py): an instance whose
+    app hangs (its processes stopped, not killed: the container and systemd see nothing wrong) is
+    terminated once its target is unhealthy past the grace period, and its replacement serves."""
+    stack.wait_until(lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=600, interval=5,
+                     what="two serving instances")  # fmt: skip
+    # The one in service longest: its grace period (180 s) is over, unlike a fresh replacement's.
+    since = json.loads((STATE / "dataplane" / "in-service.json").read_text())
+    victim = min((instance for instance in since if instance in stack.containers()), key=since.get)
+    log = STATE / "dataplane" / "replacements.jsonl"
+    logged = len(log.read_text().splitlines()) if log.is_file() else 0
+    # Interval x unhealthy threshold, one more interval (where the first check falls) and the
+    # check's timeout; plus the viewer's 10 s timeout for a request sent to the hung app before.
+    window = 5 * 3 + 5 + 2 + 10
+    with SteadyLoad(stack) as load:
+        time.sleep(5)
+        hung_at = time.monotonic()
+        podman = str(PROJECT_ROOT / "scripts" / "podman")
+        subprocess.run([podman, "exec", victim, "pkill", "-STOP", "-f", "gunicorn"], check=True, capture_output=True)
+        stack.wait_until(lambda: victim not in stack.containers(), timeout=window + 120, what="the hung instance gone")
+        replaced = time.monotonic() - hung_at
+        stack.wait_until(
+            lambda: len(stack.containers()) == 2 and list(stack.balancer_states().values()).count("UP") == 2,
+            timeout=600, interval=5, what="the replacement serving",
+        )  # fmt: skip
+        serving = time.monotonic() - hung_at
+    during, after = load.failures(hung_at, hung_at + window), load.failures(hung_at + window)
+    activities = [json.loads(line) for line in log.read_text().splitlines()[logged:]]
+    print(f"hung {victim}: replaced after {replaced:.0f}s, replacement serving after {serving:.0f}s; "
+          f"{during} failed within the {window}s window, {after} after it, {load.count()} in all")  # fmt: skip
+    record(
+        "instance-unhealthy",
+        f"{after} failed after the {window}s health-check window ({during} within it, {load.count()} in all); "
+        f"replaced {replaced:.0f}s after its app hung, replacement serving after {serving:.0f}s",
+        "0 failed after the window",
+        after == 0,
+        failed_after=after, failed_within=during, total=load.count(), replaced_seconds=round(replaced),
+        serving_seconds=round(serving),
+    )  # fmt: skip
+    assert [entry["instance"] for entry in activities] == [victim], activities
+    assert activities[0]["cause"].startswith("ELB health check"), activities
+    assert load.count(hung_at + window) > 50
+    assert after == 0
+
+
 # Last before the teardown: it waits until the other test layers are done.
 def test_load_scales_the_group_out_and_back_in(stack):
     """playbooks/loadtest.yml: new searches through the edge push the instances' CPU over the
