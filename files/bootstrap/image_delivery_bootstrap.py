@@ -4,7 +4,10 @@
 Runs from the launch template's user data with the system Python (standard library only), so a
 stock Debian 12 image needs nothing installed beforehand. Steps:
 
-1. Read where the release lives from /etc/image-delivery/stack.env (written by the user data).
+1. Read where the release lives from /etc/image-delivery/stack.env (written by the user data),
+   and install AWS's SSM agent when the image lacks it and the stack names its package (the
+   official Debian 12 AMI ships none; the instances play reaches instances through Session
+   Manager). The package comes over HTTPS from AWS's regional bucket for it.
 2. Poll ``s3://BUCKET/releases/current`` (the id and sha256 of the release that the instances
    play published after a successful rolling release) until it exists.
 3. Download ``releases/<id>.tar.gz``, check its sha256, unpack it under /opt/image-delivery.
@@ -32,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -265,6 +269,38 @@ def unpack(data: bytes, checksum: str, release: str) -> Path:
     return target
 
 
+def ssm_agent_installed() -> bool:
+    return shutil.which("amazon-ssm-agent") is not None or Path("/usr/bin/amazon-ssm-agent").exists()
+
+
+def ensure_ssm_agent(stack: dict[str, str], attempts: int = 5) -> str:
+    """Install and start AWS's SSM agent from IMAGE_DELIVERY_SSM_AGENT_URL: "installed", "present"
+    (the image has it) or "not wanted" (no URL: the instances are reached another way)."""
+    url = stack.get("IMAGE_DELIVERY_SSM_AGENT_URL", "")
+    if not url:
+        return "not wanted"
+    if ssm_agent_installed():
+        return "present"
+    if not url.startswith("https://"):
+        raise SystemExit(f"IMAGE_DELIVERY_SSM_AGENT_URL must be an https URL, not {url}")
+    package = Path("/var/cache/image-delivery/amazon-ssm-agent.deb")
+    package.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=60) as answer:
+                package.write_bytes(answer.read())
+            break
+        except (urllib.error.URLError, OSError) as error:
+            if attempt == attempts:
+                raise SystemExit(f"could not download the SSM agent from {url}: {error}") from error
+            log(f"SSM agent download failed ({error}); retrying")
+            time.sleep(5 * attempt)
+    subprocess.run(["dpkg", "-i", str(package)], check=True)
+    subprocess.run(["systemctl", "enable", "--now", "amazon-ssm-agent"], check=True)
+    package.unlink(missing_ok=True)
+    return "installed"
+
+
 def ensure_venv_support() -> None:
     if subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True).returncode != 0:
         log("installing python3-venv")
@@ -301,6 +337,7 @@ def main() -> int:
     timeout = float(os.environ.get("IMAGE_DELIVERY_RELEASE_TIMEOUT", "1800"))
     stack = read_env_file(STACK_ENV)
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    log(f"SSM agent: {ensure_ssm_agent(stack)}")
     announced = wait_for_release(stack, endpoint, timeout, interval=5.0)
     # The instances play records the release before it announces it: checked again here.
     if announced is None or configured_release() == announced[0]:

@@ -84,3 +84,38 @@ def test_an_unconfigured_instance_keeps_waiting_for_a_release(bootstrap, tmp_pat
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local-endpoint-secret-key")
     with pytest.raises(SystemExit, match="no release published"):
         bootstrap.wait_for_release(STACK_ENV, CLOSED_ENDPOINT, timeout=0, interval=0)
+
+
+def test_no_ssm_agent_is_installed_without_a_package_url(bootstrap):
+    assert bootstrap.ensure_ssm_agent({"AWS_REGION": "eu-west-1"}) == "not wanted"
+    assert bootstrap.ensure_ssm_agent({"IMAGE_DELIVERY_SSM_AGENT_URL": ""}) == "not wanted"
+
+
+def test_the_ssm_agent_package_must_come_over_https(bootstrap, monkeypatch):
+    monkeypatch.setattr(bootstrap, "ssm_agent_installed", lambda: False)
+    with pytest.raises(SystemExit, match="https"):
+        bootstrap.ensure_ssm_agent({"IMAGE_DELIVERY_SSM_AGENT_URL": "http://example.invalid/agent.deb"})
+
+
+def test_the_health_url_is_the_instances_own_address(bootstrap, monkeypatch):
+    stack = {"IMAGE_DELIVERY_HEALTH_PORT": "8080", "IMAGE_DELIVERY_HEALTH_PATH": "/healthz"}
+    monkeypatch.delenv("IMAGE_DELIVERY_LISTEN_ADDRESS", raising=False)
+    assert bootstrap.health_url(stack) == "http://127.0.0.1:8080/healthz"
+    monkeypatch.setenv("IMAGE_DELIVERY_LISTEN_ADDRESS", "127.42.10.7")
+    assert bootstrap.health_url(stack) == "http://127.42.10.7:8080/healthz"
+
+
+def test_the_lifecycle_action_query_is_signed_as_botocore_signs_it(bootstrap, monkeypatch):
+    """CompleteLifecycleAction as a signed GET of the Query API (the same SigV4 algorithm, service
+    autoscaling; the content hash header is signed too, as S3's signer does)."""
+    url = bootstrap.query_url("", "eu-west-1", "autoscaling", {
+        "Action": "CompleteLifecycleAction", "Version": "2011-01-01", "AutoScalingGroupName": "stack-web",
+        "LifecycleHookName": "stack-web-launching", "InstanceId": "i-0123", "LifecycleActionResult": "CONTINUE",
+    })  # fmt: skip
+    assert url.startswith("https://autoscaling.eu-west-1.amazonaws.com/?Action=CompleteLifecycleAction")
+    credentials = {"key": "AKIDEXAMPLE", "secret": "wJalrXUtnFEMI/K7MDENG", "token": ""}
+    ours = bootstrap.sign("GET", url, "eu-west-1", credentials, MOMENT, "autoscaling")
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: MOMENT)
+    request = AWSRequest(method="GET", url=url, headers={})
+    S3SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG"), "autoscaling", "eu-west-1").add_auth(request)
+    assert ours["authorization"] == request.headers["Authorization"]
