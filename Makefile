@@ -19,8 +19,10 @@ INVENTORY := inventory/$(TARGET).yml
 # aws_ec2 inventory through the environment (IMAGE_DELIVERY_STACK, IMAGE_DELIVERY_REGION);
 # playbooks/validate.yml fails when the two disagree.
 REGION ?=
+# ANSIBLE_ARGS: more ansible-playbook arguments, such as ANSIBLE_ARGS='-e origin_domain_name=...'.
+ANSIBLE_ARGS ?=
 PLAYBOOK := $(BIN)/ansible-playbook -i $(INVENTORY) -i inventory/$(TARGET).aws_ec2.yml \
-  $(if $(STACK),-e stack_name=$(STACK)) $(if $(REGION),-e aws_region=$(REGION))
+  $(if $(STACK),-e stack_name=$(STACK)) $(if $(REGION),-e aws_region=$(REGION)) $(ANSIBLE_ARGS)
 ifneq ($(STACK),)
 export IMAGE_DELIVERY_STACK := $(STACK)
 endif

@@ -19,6 +19,7 @@ from . import (
     elbv2_target_health,
     iam_action_log,
     launch_templates,
+    route53_alias_names,
     s3_bucket_policy_conditions,
 )
 from ._patching import Fix, applied
@@ -37,6 +38,7 @@ ALL_FIXES: list[Fix] = [
     debian_ami.FIX,
     s3_bucket_policy_conditions.FIX,
     iam_action_log.FIX,
+    route53_alias_names.FIX,
 ]
 
 

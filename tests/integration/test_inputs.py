@@ -35,6 +35,18 @@ CASES = [
     ({"cdn_price_class": "PriceClass_7"}, "cdn_price_class"),
     ({"cdn_api_ttl": {"min": 10, "default": 5, "max": 300}}, "cdn_api_ttl"),
     ({"tls_certificate_arn": "not-an-arn"}, "tls_certificate_arn"),
+    # The load balancer takes certificates of its own region only (eu-west-1 here).
+    (
+        {
+            "tls_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            "origin_domain_name": "o.example.com",
+        },
+        "the stack's region eu-west-1",
+    ),
+    # HTTPS to the origin needs a name the certificate covers (no certificate covers *.elb.amazonaws.com).
+    ({"tls_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}, "origin_domain_name must name"),
+    ({"origin_domain_name": "Origin_Name"}, "origin_domain_name must be a lower-case host name"),
+    ({"dns_hosted_zone_id": "Z0123456789ABC"}, "needs origin_domain_name"),
     ({"local_endpoint_host": "0.0.0.0"}, "local_endpoint_host"),
     ({"monitoring_alarm_actions": ["mailto:ops@example.com"]}, "monitoring_alarm_actions"),
     ({"catalog_source_dir": "/nonexistent/images"}, "catalog_source_dir"),

@@ -36,6 +36,7 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
     "cdn_resize_query_keys": ([], {}),
     "compute_instance_type": ("huge", {}),
     "compute_ami_id": ("ami-xyz", {}),
+    "compute_ssm_agent_url": ("http://s3.amazonaws.com/amazon-ssm-agent.deb", {}),
     "image_api_table": ("", {}),
     "image_api_bucket": ("", {}),
     "image_api_socket": ("/tmp/image-api.sock", {}),
@@ -75,14 +76,15 @@ FREE_TEXT_ARGUMENTS = words("""
     awx_controller_execution_environment_name awx_controller_execution_environment_image
     awx_controller_inventory_name awx_controller_host_config_key catalog_cache_control cdn_comment cdn_web_acl_id
     compute_ami_owner compute_ami_name_pattern compute_root_volume_kms_key_id compute_key_name compute_group_name
-    compute_instance_role_name compute_managed_policy_arns load_balancer_ssl_policy
+    compute_instance_role_name compute_managed_policy_arns compute_launch_hook_name load_balancer_ssl_policy
     load_balancer_origin_secret_parameter storage_bucket_kms_key_id storage_table_hash_key
     security_groups_cloudfront_prefix_list_name nginx_server_name image_api_user image_api_socket_group
     image_api_region local_data_plane_image cdn_caller_reference cdn_origin_header_name
 """)
 WIRED_ARGUMENTS = words("""
-    catalog_bucket catalog_table catalog_distribution_id cdn_load_balancer_dns_name cdn_origin_secret cdn_bucket
+    catalog_bucket catalog_table catalog_distribution_id cdn_origin_domain_name cdn_origin_secret cdn_bucket
     compute_subnet_ids compute_security_group_ids compute_target_group_arns compute_bucket_arn compute_table_arn
+    compute_health_check_path
     load_balancer_vpc_id load_balancer_subnet_ids load_balancer_security_group_ids monitoring_load_balancer_dimension
     monitoring_target_group_dimension security_groups_vpc_id
 """)
@@ -96,6 +98,8 @@ UNCHECKED: dict[str, str] = {
     "stack_name": "checked by playbooks/validate.yml (test_inputs.py)",
     "aws_region": "checked by playbooks/validate.yml (test_inputs.py)",
     "tls_certificate_arn": "checked by playbooks/validate.yml (test_inputs.py)",
+    "origin_domain_name": "checked by playbooks/validate.yml (test_inputs.py)",
+    "dns_hosted_zone_id": "checked by playbooks/validate.yml (test_inputs.py)",
     "project_root": "derived from ansible.cfg's location",
     **dict.fromkeys(FREE_TEXT_ARGUMENTS, "free text or a name that AWS or AWX checks itself"),
     **dict.fromkeys(WIRED_ARGUMENTS, "set by the play from another role's result, not by users"),

@@ -16,6 +16,7 @@ import json
 import pytest
 
 from tests.helpers.aws import StackCensus
+from tests.helpers.certificates import self_signed
 from tests.helpers.iam import Policy, not_allowed, recorded_actions
 from tests.helpers.playbook import PROJECT_ROOT
 
@@ -246,11 +247,19 @@ def role_policy_statements(iam, role: str, name: str) -> list[dict]:
 
 
 def test_instance_role_reads_only_this_stacks_bucket_and_table(build, local_aws, outputs):
+    """Reads of the stack's bucket and table, and the completion of its own group's launch hook."""
     iam = local_aws.client("iam")
     role = f"{STACK}-instance"
     names = iam.list_role_policies(RoleName=role)["PolicyNames"]
     assert sorted(names) == [f"{STACK}-read-images-and-catalog", f"{STACK}-session-manager"]
-    statements = role_policy_statements(iam, role, f"{STACK}-read-images-and-catalog")
+    every = role_policy_statements(iam, role, f"{STACK}-read-images-and-catalog")
+    (launch,) = [s for s in every if s.get("Sid") == "CompleteOwnLaunch"]
+    account = local_aws.client("sts").get_caller_identity()["Account"]
+    assert launch["Action"] == ["autoscaling:CompleteLifecycleAction"]
+    assert launch["Resource"] == [
+        f"arn:aws:autoscaling:eu-west-1:{account}:autoScalingGroup:*:autoScalingGroupName/{outputs['autoscaling_group']}"
+    ]
+    statements = [s for s in every if s is not launch]
     resources = {r for s in statements for r in s["Resource"]}
     assert "*" not in resources
     assert all(outputs["bucket"] in r or outputs["table"] in r for r in resources)
@@ -389,17 +398,36 @@ def test_the_demo_image_set_is_published(outputs, local_aws):
 # A second stack, with a certificate
 
 
-# The second stack also takes the other network layout: a NAT gateway in each zone.
-TLS_STACK_SETTINGS = {"network_nat_per_zone": True}
+ORIGIN_NAME = "origin.it-tls.example.com"
 
 
 @pytest.fixture(scope="module")
-def tls_stack(build, playbook, local_aws):
+def tls_settings(local_aws) -> dict:
+    """An issued certificate for the origin name (imported, as ACM issues it at once) and the
+    Route 53 zone the origin name's alias record goes into. The second stack also takes the other
+    network layout: a NAT gateway in each zone."""
+    certificate, key = self_signed(ORIGIN_NAME)
+    arn = local_aws.client("acm").import_certificate(Certificate=certificate, PrivateKey=key)["CertificateArn"]
+    zone = local_aws.client("route53").create_hosted_zone(Name="it-tls.example.com", CallerReference=TLS_STACK)
+    return {
+        "network_nat_per_zone": True,
+        "tls_certificate_arn": arn,
+        "origin_domain_name": ORIGIN_NAME,
+        "dns_hosted_zone_id": zone["HostedZone"]["Id"].removeprefix("/hostedzone/"),
+    }
+
+
+@pytest.fixture(scope="module")
+def tls_stack(build, playbook, tls_settings):
     """The second stack, built once the first exists (torn down by a test near the end)."""
-    certificate = local_aws.client("acm").request_certificate(DomainName="origin.example.com")["CertificateArn"]
-    run = playbook("site.yml", stack=TLS_STACK, **TLS_STACK_SETTINGS, tls_certificate_arn=certificate)
+    run = playbook("site.yml", stack=TLS_STACK, **tls_settings)
     assert run.returncode == 0, run.tail()
-    return {"certificate": certificate, **outputs_of(TLS_STACK)}
+    return {"certificate": tls_settings["tls_certificate_arn"], "settings": tls_settings, **outputs_of(TLS_STACK)}
+
+
+def origin_records(local_aws, tls_settings) -> list[dict]:
+    listing = local_aws.client("route53").list_resource_record_sets(HostedZoneId=tls_settings["dns_hosted_zone_id"])
+    return [r for r in listing["ResourceRecordSets"] if r["Name"].rstrip(".") == ORIGIN_NAME]
 
 
 def test_the_two_stacks_share_no_resource(tls_stack, outputs, local_aws):
@@ -410,22 +438,20 @@ def test_the_two_stacks_share_no_resource(tls_stack, outputs, local_aws):
         assert not set(census[STACK][service]) & set(census[TLS_STACK].get(service, [])), service
 
 
-def test_https_listener_requires_the_header_and_http_redirects(tls_stack, local_aws):
+def test_the_only_listener_is_https_and_requires_the_header(tls_stack, local_aws):
+    """No HTTP listener: the security group admits only 443, so nobody could reach one."""
     elb = local_aws.client("elbv2")
     lb = elb.describe_load_balancers(Names=[f"{TLS_STACK}-alb"])["LoadBalancers"][0]
     listeners = {
         item["Port"]: item for item in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
     }
-    assert set(listeners) == {80, 443}
+    assert set(listeners) == {443}
     https = listeners[443]
     assert https["Protocol"] == "HTTPS"
     assert https["Certificates"][0]["CertificateArn"] == tls_stack["certificate"]
     assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     rules = [r for r in elb.describe_rules(ListenerArn=https["ListenerArn"])["Rules"] if not r["IsDefault"]]
     assert rules[0]["Conditions"][0]["HttpHeaderConfig"]["HttpHeaderName"] == "X-Origin-Verify"
-    redirect = listeners[80]["DefaultActions"][0]
-    assert redirect["Type"] == "redirect"
-    assert (redirect["RedirectConfig"]["Protocol"], redirect["RedirectConfig"]["StatusCode"]) == ("HTTPS", "HTTP_301")
 
 
 def test_only_443_is_open_to_cloudfront(tls_stack, local_aws):
@@ -441,6 +467,16 @@ def test_cloudfront_talks_https_to_the_load_balancer(tls_stack, local_aws):
     origin = {o["Id"]: o for o in config["Origins"]["Items"]}["load-balancer"]
     assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    # The name the certificate covers, not the load balancer's own (which no certificate covers).
+    assert origin["DomainName"] == ORIGIN_NAME == tls_stack["origin_domain_name"]
+
+
+def test_the_origin_name_is_an_alias_of_the_load_balancer(tls_stack, local_aws):
+    lb = local_aws.client("elbv2").describe_load_balancers(Names=[f"{TLS_STACK}-alb"])["LoadBalancers"][0]
+    (record,) = origin_records(local_aws, tls_stack["settings"])
+    assert record["Type"] == "A"
+    assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == lb["DNSName"].lower()
+    assert record["AliasTarget"]["HostedZoneId"] == lb["CanonicalHostedZoneId"]
 
 
 def test_a_nat_gateway_per_zone_carries_the_private_subnets_of_its_own_zone(tls_stack, ec2):
@@ -467,7 +503,7 @@ def test_a_nat_gateway_per_zone_carries_the_private_subnets_of_its_own_zone(tls_
 
 def test_a_second_run_of_the_tls_stack_changes_nothing(tls_stack, playbook):
     """The ACM ViewerCertificate and HTTPS listener compare equal to what the endpoint returns."""
-    rerun = playbook("site.yml", stack=TLS_STACK, **TLS_STACK_SETTINGS, tls_certificate_arn=tls_stack["certificate"])
+    rerun = playbook("site.yml", stack=TLS_STACK, **tls_stack["settings"])
     assert rerun.returncode == 0, rerun.tail()
     assert rerun.changed == 0, rerun.changed_tasks()
 
@@ -510,9 +546,10 @@ def test_create_after_teardown_works(playbook, local_aws):
 
 
 def test_tearing_down_the_tls_stack_leaves_nothing(tls_stack, playbook, local_aws):
-    teardown = playbook("playbooks/teardown.yml", stack=TLS_STACK)
+    teardown = playbook("playbooks/teardown.yml", stack=TLS_STACK, **tls_stack["settings"])
     assert teardown.returncode == 0, teardown.tail()
     assert StackCensus(local_aws, TLS_STACK).everything() == {}
+    assert origin_records(local_aws, tls_stack["settings"]) == [], "the origin name's alias record is gone"
 
 
 # The deployer policy (every call of the runs above is allowed: tests/integration/conftest.py)

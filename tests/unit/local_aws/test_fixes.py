@@ -24,6 +24,7 @@ from local_aws.fixes import (
     elbv2_target_health,
     iam_action_log,
     launch_templates,
+    route53_alias_names,
     s3_bucket_policy_conditions,
 )
 
@@ -724,3 +725,34 @@ def test_without_a_hook_instances_are_in_service_and_registered_with_the_fix(aws
         states = lifecycle_states(autoscaling)
         assert len(states) == 2 and set(states.values()) == {"InService"}
         assert registered(arn) == set(states)
+
+
+# Route 53 alias names
+
+
+def alias_target_after_upsert() -> dict:
+    route53 = client("route53")
+    zone = route53.create_hosted_zone(Name="example.com", CallerReference="unit")["HostedZone"]["Id"]
+    record = {
+        "Name": "origin.example.com",
+        "Type": "A",
+        "AliasTarget": {
+            "HostedZoneId": "Z32O12XQLNTSW2",
+            "DNSName": "My-ALB-1.eu-west-1.elb.amazonaws.com",
+            "EvaluateTargetHealth": False,
+        },
+    }
+    route53.change_resource_record_sets(
+        HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]}
+    )
+    listing = route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    return next(r for r in listing if r["Type"] == "A")["AliasTarget"]
+
+
+def test_alias_names_come_back_as_given_without_the_fix(aws):
+    assert alias_target_after_upsert()["DNSName"] == "My-ALB-1.eu-west-1.elb.amazonaws.com"
+
+
+def test_alias_names_come_back_lower_case_and_qualified_with_the_fix(aws):
+    with applied([route53_alias_names.FIX]):
+        assert alias_target_after_upsert()["DNSName"] == "my-alb-1.eu-west-1.elb.amazonaws.com."
