@@ -1,11 +1,15 @@
-"""Benchmark: first build, no-op rerun and teardown of the stack's AWS side on the local endpoint.
+"""Benchmark: first build, no-op rerun, a one-image catalog change and teardown of the stack's AWS
+side on the local endpoint.
 
 Reports wall time and AWS API calls (requests in the endpoint's log) for each phase, and the
-ratio rerun/first measured in the same run (goal: <= 0.5). With several strategies (the project's
-mitogen_linear and Ansible's plain linear as the baseline), each builds its own stack in the same
-run, and each phase is also reported as a ratio to the first strategy's. Uses its own endpoint
-port and stack names, so it never touches a stack of `make up`. Writes
-.state/bench/infrastructure.json.
+ratios rerun/first (goal: <= 0.5) and change/first measured in the same run. The change phase
+publishes the demo images with one of them edited (playbooks/catalog.yml: one upload, one table
+write, one invalidation); without instances it skips the catalog propagation wait
+(catalog_propagation_seconds, 35 s by default), which a stack with instances adds.
+With several strategies (the project's mitogen_linear and Ansible's plain linear as the
+baseline), each builds its own stack in the same run, and each phase is also reported as a ratio
+to the first strategy's. Uses its own endpoint port and stack names, so it never touches a stack
+of `make up`. Writes .state/bench/infrastructure.json.
 
     .venv/bin/python bench/infrastructure.py [--port 5020] [--stack bench-stack]
         [--strategies linear,mitogen_linear]
@@ -16,10 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -49,12 +57,12 @@ def endpoint(action: str, port: int) -> None:
     )
 
 
-def phase(name: str, playbook: str, port: int, stack: str, log: Path, strategy: str) -> dict:
+def phase(name: str, playbook: str, port: int, stack: str, log: Path, strategy: str, **extra_vars: object) -> dict:
     calls_before = api_calls(log)
     started = time.perf_counter()
     run = run_playbook(
         playbook,
-        extra_vars={"local_endpoint_port": port, "stack_name": stack, **AWS_SIDE_ONLY},
+        extra_vars={"local_endpoint_port": port, "stack_name": stack, **AWS_SIDE_ONLY, **extra_vars},
         environment={"ANSIBLE_STRATEGY": strategy},
     )
     seconds = time.perf_counter() - started
@@ -69,12 +77,26 @@ def phase(name: str, playbook: str, port: int, stack: str, log: Path, strategy: 
     }
 
 
+def demo_images_with_one_edited(folder: Path) -> Path:
+    """A copy of the demo images in which one picture is mirrored (new bytes, same name)."""
+    shutil.copytree(PROJECT_ROOT / "files" / "images", folder)
+    picture = folder / "science" / "rocket-launch.jpg"
+    with Image.open(picture) as original:
+        original.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(picture, quality=90)
+    return folder
+
+
 def build_rerun_teardown(port: int, stack: str, log: Path, strategy: str) -> list[dict]:
-    return [
-        phase("first run", "site.yml", port, stack, log, strategy),
-        phase("no-op rerun", "site.yml", port, stack, log, strategy),
-        phase("teardown", "playbooks/teardown.yml", port, stack, log, strategy),
-    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        images = demo_images_with_one_edited(Path(scratch) / "images")
+        return [
+            phase("first run", "site.yml", port, stack, log, strategy),
+            phase("no-op rerun", "site.yml", port, stack, log, strategy),
+            phase(
+                "1-image change", "playbooks/catalog.yml", port, stack, log, strategy, catalog_source_dir=str(images)
+            ),
+            phase("teardown", "playbooks/teardown.yml", port, stack, log, strategy),
+        ]
 
 
 def main() -> None:
@@ -103,23 +125,27 @@ def main() -> None:
 
     baseline = runs[strategies[0]]
     summary = {"results": [row for rows in runs.values() for row in rows], "goal_rerun_over_first": 0.5}
-    print(f"{'strategy':<16}{'phase':<14}{'seconds':>9}{'API calls':>11}{'changed':>9}{'vs ' + strategies[0]:>18}")
+    print(f"{'strategy':<16}{'phase':<16}{'seconds':>9}{'API calls':>11}{'changed':>9}{'vs ' + strategies[0]:>18}")
     for strategy, rows in runs.items():
         for row, base in zip(rows, baseline, strict=True):
             row["over_baseline_seconds"] = round(row["seconds"] / base["seconds"], 3)
             print(
-                f"{strategy:<16}{row['phase']:<14}{row['seconds']:>9.1f}{row['api_calls']:>11}"
+                f"{strategy:<16}{row['phase']:<16}{row['seconds']:>9.1f}{row['api_calls']:>11}"
                 f"{row.get('changed', -1):>9}{row['over_baseline_seconds']:>18.2f}"
             )
-        first, rerun = rows[0], rows[1]
+        first, rerun, change = rows[0], rows[1], rows[2]
         ratios = {
             "rerun_over_first_seconds": round(rerun["seconds"] / first["seconds"], 3),
             "rerun_over_first_api_calls": round(rerun["api_calls"] / max(first["api_calls"], 1), 3),
+            "change_over_first_seconds": round(change["seconds"] / first["seconds"], 3),
+            "change_over_first_api_calls": round(change["api_calls"] / max(first["api_calls"], 1), 3),
         }
         summary[strategy] = ratios
         print(
             f"{strategy}: rerun/first {ratios['rerun_over_first_seconds']:.2f} of the time, "
-            f"{ratios['rerun_over_first_api_calls']:.2f} of the API calls (goal <= 0.5)"
+            f"{ratios['rerun_over_first_api_calls']:.2f} of the API calls (goal <= 0.5); 1-image change/first "
+            f"{ratios['change_over_first_seconds']:.2f} of the time, {ratios['change_over_first_api_calls']:.2f} "
+            "of the API calls"
         )
     out = PROJECT_ROOT / ".state" / "bench" / "infrastructure.json"
     out.parent.mkdir(parents=True, exist_ok=True)
