@@ -154,7 +154,7 @@ def wait_until_healthy(url: str, timeout: float, interval: float = 2.0) -> None:
                 if answer.status == 200:
                     return
         except (urllib.error.URLError, OSError):
-            pass
+            pass  # not answering yet (nginx or the app still starting): checked again until the deadline
         if time.monotonic() > deadline:
             raise SystemExit(f"{url} did not answer 200 within {timeout:.0f}s: the launch hook stays pending")
         time.sleep(interval)

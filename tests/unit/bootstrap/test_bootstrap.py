@@ -119,3 +119,19 @@ def test_the_lifecycle_action_query_is_signed_as_botocore_signs_it(bootstrap, mo
     request = AWSRequest(method="GET", url=url, headers={})
     S3SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG"), "autoscaling", "eu-west-1").add_auth(request)
     assert ours["authorization"] == request.headers["Authorization"]
+
+
+@pytest.mark.parametrize(("architecture", "package"), [("x86_64", "debian_amd64"), ("arm64", "debian_arm64")])
+def test_the_default_ssm_agent_url_is_awss_regional_debian_package(architecture, package):
+    """AWS's manual install for Debian: the .deb from the regional bucket amazon-ssm-<region>
+    (Systems Manager user guide, "Manually installing SSM Agent on Debian Server instances")."""
+    import jinja2
+    import yaml
+
+    defaults = yaml.safe_load((PROJECT_ROOT / "roles/compute/defaults/main.yml").read_text())
+    url = (
+        jinja2.Environment(undefined=jinja2.StrictUndefined)
+        .from_string(defaults["compute_ssm_agent_url"])
+        .render(aws_region="eu-central-1", compute_ami_architecture=architecture)
+    )
+    assert url == f"https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest/{package}/amazon-ssm-agent.deb"
