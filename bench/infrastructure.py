@@ -32,6 +32,7 @@ from PIL import Image
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from tests.helpers.iam import endpoint_environment  # noqa: E402
 from tests.helpers.playbook import run_playbook  # noqa: E402
 
 # The AWS side only: no instance containers, balancer or edge (they would take the ports of a
@@ -54,6 +55,7 @@ def endpoint(action: str, port: int) -> None:
         cwd=PROJECT_ROOT,
         check=True,
         capture_output=True,
+        env=endpoint_environment(),
     )
 
 

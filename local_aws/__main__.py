@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,16 +18,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--state-dir", type=Path, default=None, help="default: .state/local-aws-PORT")
     parser.add_argument("--ready-timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--iam", choices=["enforced", "off"], default="enforced",
+        help="enforced (default): every request is authorised against its signer's IAM policies",
+    )  # fmt: skip
+    parser.add_argument(
+        "--identity", action="append", default=[], metavar="NAME,ACCESS_KEY,SECRET_KEY,POLICY_FILE",
+        help=f"an IAM user to create with that key pair and that policy (repeatable; also one per line of "
+        f"${server.IDENTITIES_VARIABLE}, which keeps key pairs off the command line)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    identities = (*args.identity, *filter(None, os.environ.get(server.IDENTITIES_VARIABLE, "").splitlines()))
     if args.command == "run":
-        server.run_foreground(args.host, args.port)
+        server.run_foreground(args.host, args.port, args.iam == "enforced", identities)
         return 0
     state_dir = args.state_dir or Path(f".state/local-aws-{args.port}")
-    endpoint = server.Endpoint(args.host, args.port, state_dir.resolve())
+    endpoint = server.Endpoint(args.host, args.port, state_dir.resolve(), args.iam == "enforced", identities)
     try:
         if args.command == "start":
             result = server.start(endpoint, args.ready_timeout)

@@ -17,9 +17,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import processes
+from . import identities, processes
 
 READY_PATH = "/moto-api/"
+# NAME,ACCESS_KEY,SECRET_KEY,POLICY_FILE lines: the identities to create (also read by `start`).
+IDENTITIES_VARIABLE = "LOCAL_AWS_IDENTITIES"
 # moto settings that make it answer like AWS for the stack: AWS-managed IAM policies exist
 # (compute_managed_policy_arns may attach them to the instance role).
 MOTO_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
@@ -30,6 +32,10 @@ class Endpoint:
     host: str
     port: int
     state_dir: Path
+    # IAM as on AWS: every request authorised against its signer's policies (local_aws/identities.py).
+    enforce_iam: bool = True
+    # NAME,ACCESS_KEY,SECRET_KEY,POLICY_FILE of each IAM user to create besides the administrator.
+    identities: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -62,11 +68,24 @@ def status(endpoint: Endpoint) -> dict:
     return {"changed": False, "running": pid is not None and is_answering(endpoint), "pid": pid, "url": endpoint.url}
 
 
+def update_identities(endpoint: Endpoint) -> list[str]:
+    """Bring the running endpoint's identities in line with the ones asked for (policy files
+    re-read): the names it created or changed."""
+    wanted = [identities.Identity.parse(text) for text in endpoint.identities]
+    request = urllib.request.Request(
+        endpoint.url + identities.ROUTE, data=identities.as_json(wanted), method="PUT",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)["changed"]
+
+
 def start(endpoint: Endpoint, ready_timeout: float = 30.0) -> dict:
     """Start the endpoint unless ours already runs; fail clearly if someone else holds the port."""
     current = status(endpoint)
     if current["running"]:
-        return current
+        changed = update_identities(endpoint) if endpoint.identities else []
+        return {**current, "changed": bool(changed), "identities": changed}
     if is_answering(endpoint):
         raise RuntimeError(
             f"{endpoint.url} already answers but is not the project's endpoint (no live pid in "
@@ -75,9 +94,13 @@ def start(endpoint: Endpoint, ready_timeout: float = 30.0) -> dict:
     endpoint.state_dir.mkdir(parents=True, exist_ok=True)
     package_root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")])))
+    command = [sys.executable, "-m", "local_aws", "run", "--host", endpoint.host, "--port", str(endpoint.port)]
+    command += ["--iam", "enforced" if endpoint.enforce_iam else "off"]
+    # Identities through the environment, not the command line: key pairs stay out of `ps`.
+    env[IDENTITIES_VARIABLE] = "\n".join(endpoint.identities)
     with endpoint.log_file.open("ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local_aws", "run", "--host", endpoint.host, "--port", str(endpoint.port)],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -105,13 +128,22 @@ def stop(endpoint: Endpoint, timeout: float = 10.0) -> dict:
     return {"changed": stopped, "running": False, "pid": pid if stopped else None, "url": endpoint.url}
 
 
-def run_foreground(host: str, port: int) -> None:
+def run_foreground(host: str, port: int, enforce_iam: bool = True, extra_identities: tuple[str, ...] = ()) -> None:
+    """Serve moto with the fixes; with IAM enforced, every request from the first on is authorised
+    against the IAM user or role session that signed it (the identities exist before serving)."""
+    for name, value in MOTO_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    parsed = [identities.Identity.parse(text) for text in extra_identities]  # fails before serving
+
     from moto import server as moto_server
+    from moto import settings
 
     from .fixes import apply_all
 
-    for name, value in MOTO_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
     applied = apply_all()
+    identities.route().apply()
+    created = identities.create([identities.ADMIN, *parsed])
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enforce_iam else float("inf")
     print(json.dumps({"event": "fixes_applied", "fixes": applied}), flush=True)
+    print(json.dumps({"event": "iam", "enforced": enforce_iam, "identities": created}), flush=True)
     moto_server.main(["-H", host, "-p", str(port)])

@@ -24,7 +24,9 @@ starts the instances before any release exists) has its release already: the pro
 applying it a second time and goes on with step 5.
 
 Credentials and endpoint follow the AWS SDK order: the environment (AWS_ACCESS_KEY_ID, ...,
-AWS_ENDPOINT_URL; the local data plane sets these), else the instance profile through IMDSv2.
+AWS_ENDPOINT_URL), else the instance profile's role through IMDSv2, at the SDKs'
+AWS_EC2_METADATA_SERVICE_ENDPOINT when it is set (the local data plane points it at the local
+endpoint's metadata service of this instance) or at EC2's own address.
 Requests are signed with SigV4 here, in a few lines, to need no SDK on a fresh instance.
 """
 
@@ -51,7 +53,23 @@ ANSIBLE_VENV = Path("/opt/image-delivery/ansible")
 RUNNING_MARKER = Path("/run/image-delivery/bootstrap.running")
 DONE_MARKER = Path("/var/lib/image-delivery/bootstrap.done")
 RELEASE_MARKER = Path("/etc/image-delivery/release")  # the release this instance runs, however it got it
-IMDS = "http://169.254.169.254"
+IMDS = "http://169.254.169.254"  # EC2's instance metadata service, unless the SDK setting names another
+
+
+def metadata_endpoint() -> str:
+    """The instance metadata service, as the AWS SDKs find it."""
+    return (os.environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS).rstrip("/")
+
+
+def metadata(path: str) -> str:
+    """One IMDSv2 read: a session token first (the launch template requires IMDSv2), then the path."""
+    base = metadata_endpoint()
+    token_request = urllib.request.Request(
+        f"{base}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
+    )
+    token = urllib.request.urlopen(token_request, timeout=5).read().decode()
+    request = urllib.request.Request(f"{base}/{path}", headers={"X-aws-ec2-metadata-token": token})
+    return urllib.request.urlopen(request, timeout=5).read().decode()
 
 
 def log(message: str) -> None:
@@ -114,29 +132,15 @@ def instance_credentials() -> dict[str, str]:
             "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
             "token": os.environ.get("AWS_SESSION_TOKEN", ""),
         }
-    token_request = urllib.request.Request(
-        f"{IMDS}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
-    )
-    token = urllib.request.urlopen(token_request, timeout=5).read().decode()
-    headers = {"X-aws-ec2-metadata-token": token}
-    base = f"{IMDS}/latest/meta-data/iam/security-credentials/"
-    role = urllib.request.urlopen(urllib.request.Request(base, headers=headers), timeout=5).read().decode().split()[0]
-    data = json.loads(urllib.request.urlopen(urllib.request.Request(base + role, headers=headers), timeout=5).read())
+    base = "latest/meta-data/iam/security-credentials/"
+    role = metadata(base).split()[0]
+    data = json.loads(metadata(base + role))
     return {"key": data["AccessKeyId"], "secret": data["SecretAccessKey"], "token": data.get("Token", "")}
 
 
 def instance_id() -> str:
-    """This instance's id: from the environment (the local data plane sets it), else IMDSv2."""
-    if os.environ.get("IMAGE_DELIVERY_INSTANCE_ID"):
-        return os.environ["IMAGE_DELIVERY_INSTANCE_ID"]
-    token_request = urllib.request.Request(
-        f"{IMDS}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
-    )
-    token = urllib.request.urlopen(token_request, timeout=5).read().decode()
-    request = urllib.request.Request(
-        f"{IMDS}/latest/meta-data/instance-id", headers={"X-aws-ec2-metadata-token": token}
-    )
-    return urllib.request.urlopen(request, timeout=5).read().decode().strip()
+    """This instance's id, from the instance metadata service."""
+    return metadata("latest/meta-data/instance-id").strip()
 
 
 def health_url(stack: dict[str, str]) -> str:

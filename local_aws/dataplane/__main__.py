@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -60,8 +59,6 @@ def settings_from(args: argparse.Namespace) -> agent.Settings:
         memory=args.memory,
         cpus=args.cpus,
         scaler_period=args.scaler_period,
-        access_key=os.environ.get("AWS_ACCESS_KEY_ID", "local-endpoint-access-key"),
-        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local-endpoint-secret-key"),
     )
 
 

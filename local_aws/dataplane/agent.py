@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..fixes.elbv2_target_health import ROUTE as TARGET_HEALTH_ROUTE
+from ..fixes.instance_metadata import PREFIX as METADATA_PREFIX
+from ..identities import ADMIN
 from ..processes import write_if_changed
 from . import balancer, edge, health_replacement, scaler
 from .instances import Podman
@@ -42,8 +44,10 @@ class Settings:
     edge_port: int = 8080
     balancer_port: int = 8081
     origin_access_port: int = 8082
-    access_key: str = "local-endpoint-access-key"
-    secret_key: str = "local-endpoint-secret-key"
+    # The data plane stands in for AWS itself (EC2, the load balancer, CloudFront): the emulator's
+    # administrator, never the deployer's or an instance's identity.
+    access_key: str = ADMIN.access_key
+    secret_key: str = ADMIN.secret_key
     memory: str = ""
     cpus: str = ""
     # Seconds between two evaluations of the group's target tracking policy; 0: no scaler.
@@ -80,14 +84,14 @@ class Settings:
         return self.state_dir / "invalidations-applied.json"
 
     def instance_environment(self, instance_id: str, listen_address: str) -> dict[str, str]:
-        """What an instance learns from its environment here and from instance metadata on AWS."""
+        """Where an instance finds AWS here: the endpoint, and its own instance metadata service
+        (the SDKs' AWS_EC2_METADATA_SERVICE_ENDPOINT), which hands out its role's credentials as
+        on EC2. No key pair: the instance signs as its instance profile's role."""
         return {
-            "IMAGE_DELIVERY_INSTANCE_ID": instance_id,
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"{self.endpoint_url}{METADATA_PREFIX}{instance_id}/",
             "IMAGE_DELIVERY_LISTEN_ADDRESS": listen_address,
         }
 

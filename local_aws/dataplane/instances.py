@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,15 @@ STACK_LABEL = "image-delivery.stack"
 INSTANCE_LABEL = "image-delivery.instance"
 USER_DATA_PATH = "/var/lib/cloud/instance/user-data"
 USER_DATA_LOG = "/var/log/user-data.log"
+# systemd reads this before it starts any service: every service on the instance sees the platform's
+# environment (where the metadata service and the endpoint are), as every process on EC2 reaches IMDS.
+PLATFORM_ENVIRONMENT_PATH = "/etc/systemd/system.conf.d/10-local-platform.conf"
+
+
+def platform_environment_conf(environment: dict[str, str]) -> str:
+    """A systemd manager drop-in whose DefaultEnvironment holds `environment` (values quoted)."""
+    assignments = " ".join(f'"{key}={value}"' for key, value in sorted(environment.items()))
+    return f"# Written by the local data plane before boot.\n[Manager]\nDefaultEnvironment={assignments}\n"
 
 
 class PodmanError(RuntimeError):
@@ -67,10 +77,11 @@ class Podman:
     def start_instance(
         self, stack: str, instance_id: str, environment: dict[str, str], memory: str, cpus: str = ""
     ) -> None:
-        """Boot an instance: systemd in a container on the host network, named after the instance id."""
+        """Boot an instance: systemd in a container on the host network, named after the instance id.
+        `environment` reaches the container's processes and, through a manager drop-in placed before
+        boot, every systemd service (systemd does not pass its own environment on to services)."""
         arguments = [
-            "run",
-            "--detach",
+            "create",
             "--name",
             instance_id,
             "--hostname",
@@ -91,6 +102,13 @@ class Podman:
         for key, value in sorted(environment.items()):
             arguments += ["--env", f"{key}={value}"]
         self.run(*arguments, self.image, "/sbin/init")
+        drop_in = Path(PLATFORM_ENVIRONMENT_PATH)
+        with tempfile.TemporaryDirectory() as folder:
+            # The folder, not the file: podman cp creates no missing parent folder.
+            (Path(folder) / drop_in.parent.name).mkdir()
+            (Path(folder) / drop_in.parent.name / drop_in.name).write_text(platform_environment_conf(environment))
+            self.run("cp", str(Path(folder) / drop_in.parent.name), f"{instance_id}:{drop_in.parent.parent}")
+        self.run("start", instance_id)
 
     def init_pid(self, name: str) -> int:
         """The host pid of a container's init (its cgroup holds the whole instance)."""

@@ -18,6 +18,9 @@ from . import (
     elbv2_attributes,
     elbv2_target_health,
     iam_action_log,
+    iam_policy_evaluation,
+    instance_metadata,
+    instance_profiles,
     launch_templates,
     route53_alias_names,
     s3_bucket_policy_conditions,
@@ -37,6 +40,10 @@ ALL_FIXES: list[Fix] = [
     elbv2_target_health.FIX,
     debian_ami.FIX,
     s3_bucket_policy_conditions.FIX,
+    instance_profiles.FIX,
+    instance_metadata.FIX,
+    # Before the action log, which wraps the authorisation step it finds: calls are recorded, then decided.
+    iam_policy_evaluation.FIX,
     iam_action_log.FIX,
     route53_alias_names.FIX,
 ]

@@ -8,6 +8,8 @@ from functools import cached_property
 import boto3
 import botocore.exceptions
 
+from local_aws.identities import ADMIN, Identity
+
 REGION = "eu-west-1"
 
 
@@ -19,13 +21,15 @@ class LocalAws:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, service: str):
+    def client(self, service: str, identity: Identity = ADMIN):
+        """A client signing as `identity`: by default the emulator's administrator, which the
+        tests use to read what the playbooks built (they sign as the deployer)."""
         return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=REGION,
-            aws_access_key_id="integration-test-access-key",
-            aws_secret_access_key="integration-test-secret-key",
+            aws_access_key_id=identity.access_key,
+            aws_secret_access_key=identity.secret_key,
         )
 
 

@@ -8,15 +8,37 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from local_aws.server import IDENTITIES_VARIABLE
+
 from .playbook import PROJECT_ROOT
 
 DEPLOYER_POLICY = PROJECT_ROOT / "docs" / "iam" / "deployer-policy.json"
-# The access key the playbooks sign with on the local target (inventory/local.yml).
-DEPLOYER_ACCESS_KEY = "local-endpoint-access-key"
+_LOCAL_VARS = yaml.safe_load((PROJECT_ROOT / "inventory" / "local.yml").read_text())["all"]["vars"]
+_ENDPOINT_DEFAULTS = yaml.safe_load((PROJECT_ROOT / "roles" / "local_endpoint" / "defaults" / "main.yml").read_text())
+# The key pair the playbooks sign with on the local target (inventory/local.yml).
+DEPLOYER_ACCESS_KEY: str = _LOCAL_VARS["aws_access_key"]
+DEPLOYER_SECRET_KEY: str = _LOCAL_VARS["aws_secret_key"]
+DEPLOYER_NAME: str = _ENDPOINT_DEFAULTS["local_endpoint_deployer_name"]
+
+
+def deployer_identity(policy_file: Path = DEPLOYER_POLICY, name: str = DEPLOYER_NAME,
+                      access_key: str = DEPLOYER_ACCESS_KEY, secret_key: str = DEPLOYER_SECRET_KEY) -> str:  # fmt: skip
+    """The identity roles/local_endpoint creates, in `python -m local_aws`'s form."""
+    return ",".join([name, access_key, secret_key, str(policy_file)])
+
+
+def endpoint_environment(*identities: str) -> dict[str, str]:
+    """The environment in which `python -m local_aws start` creates the deployer (and `identities`)."""
+    return {**os.environ, IDENTITIES_VARIABLE: "\n".join([deployer_identity(), *identities])}
+
+
 # Actions AWS answers for any caller, whatever the policy (sts:GetCallerIdentity needs no permission).
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers.aws import LocalAws
-from tests.helpers.iam import Policy, forget_actions, not_allowed, recorded_actions
+from tests.helpers.iam import Policy, endpoint_environment, forget_actions, not_allowed, recorded_actions
 from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
 
 
@@ -54,9 +54,12 @@ def endpoint_command(action: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAws]:
-    """A fresh local AWS endpoint for the session (a leftover one is stopped first)."""
+    """A fresh local AWS endpoint for the session (a leftover one is stopped first), with IAM
+    enforced and the deployer the playbooks sign as."""
     subprocess.run(endpoint_command("stop"), cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run(endpoint_command("start"), cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(
+        endpoint_command("start"), cwd=PROJECT_ROOT, check=True, capture_output=True, env=endpoint_environment()
+    )
     yield LocalAws(TEST_PORT)
     subprocess.run(endpoint_command("stop"), cwd=PROJECT_ROOT, check=True, capture_output=True)
 

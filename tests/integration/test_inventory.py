@@ -12,6 +12,7 @@ import ansible
 import pytest
 import yaml
 
+from tests.helpers.iam import DEPLOYER_ACCESS_KEY, DEPLOYER_SECRET_KEY
 from tests.helpers.playbook import PROJECT_ROOT, run_playbook
 
 BUILTIN_ROUTING = yaml.safe_load((Path(ansible.__file__).parent / "config" / "ansible_builtin_runtime.yml").read_text())
@@ -98,8 +99,8 @@ def test_the_aws_inventory_uses_ssm_and_the_same_selection(instances, local_aws)
         "inventory/aws.aws_ec2.yml",
         local_aws,
         AWS_URL=f"http://127.0.0.1:{local_aws.port}",
-        AWS_ACCESS_KEY_ID="inventory-test",
-        AWS_SECRET_ACCESS_KEY="inventory-test",
+        AWS_ACCESS_KEY_ID=DEPLOYER_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=DEPLOYER_SECRET_KEY,
     )
     hostvars = found["_meta"]["hostvars"]
     assert sorted(hostvars) == instances
@@ -142,7 +143,7 @@ def test_the_aws_target_fails_in_seconds_without_the_session_manager_plugin(inst
         "playbooks/validate.yml", "-i", "inventory/aws.yml", "-i", "inventory/aws.aws_ec2.yml",
         extra_vars={"stack_name": STACK},
         environment={"IMAGE_DELIVERY_STACK": STACK, "AWS_URL": f"http://127.0.0.1:{local_aws.port}",
-                     "AWS_ACCESS_KEY_ID": "inventory-test", "AWS_SECRET_ACCESS_KEY": "inventory-test",
+                     "AWS_ACCESS_KEY_ID": DEPLOYER_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": DEPLOYER_SECRET_KEY,
                      "AWS_SESSION_MANAGER_PLUGIN": str(tmp_path / "no-such-plugin")},
         timeout=300,
     )  # fmt: skip

@@ -572,6 +572,7 @@ NOT_A_CALL_HERE = {
     "ec2:CreateLaunchTemplateVersion": "a changed launch template (new AMI or settings)",
     "ec2:ModifyLaunchTemplate": "making the new version the default",
     "cloudfront:GetInvalidation": "a catalog change finds its earlier invalidations (test_catalog.py)",
+    "s3:GetObjectTagging": "the release bundle's upload (s3_object compares the object's tags)",
     # The AWS target's connection and inventory.
     "ssm:StartSession": "the amazon.aws.aws_ssm connection: one session per task on an instance",
     "ssm:TerminateSession": "closing it",

@@ -21,6 +21,7 @@ from pathlib import Path
 import ansible.module_utils
 import pytest
 
+from local_aws.identities import ADMIN
 from tests.helpers.images import EXIF_ORIENTATION, image_bytes, write
 from tests.helpers.playbook import PROJECT_ROOT
 
@@ -115,8 +116,10 @@ def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
     env = {
         **os.environ,
         "PYTHONPATH": str(APP_SOURCE),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        # The API's own behaviour is under test here, not its permissions (the e2e layer runs it as
+        # the instance role): the emulator's administrator.
+        "AWS_ACCESS_KEY_ID": ADMIN.access_key,
+        "AWS_SECRET_ACCESS_KEY": ADMIN.secret_key,
         "IMAGE_API_CONFIG": str(work / "absent.env"),
         "IMAGE_API_TABLE": TABLE,
         "IMAGE_API_BUCKET": BUCKET,

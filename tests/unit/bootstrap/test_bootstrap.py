@@ -80,8 +80,8 @@ def test_waiting_ends_once_the_instances_play_configured_the_instance(bootstrap,
 
 def test_an_unconfigured_instance_keeps_waiting_for_a_release(bootstrap, tmp_path, monkeypatch):
     monkeypatch.setattr(bootstrap, "RELEASE_MARKER", tmp_path / "release")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local-endpoint-access-key")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local-endpoint-secret-key")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit-test-access-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit-test-secret-key")
     with pytest.raises(SystemExit, match="no release published"):
         bootstrap.wait_for_release(STACK_ENV, CLOSED_ENDPOINT, timeout=0, interval=0)
 

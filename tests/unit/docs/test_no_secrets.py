@@ -19,9 +19,9 @@ PATTERNS = {
     "password in a URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:[^/\s@'\"{}]{6,}@"),
     "AWX/controller token": re.compile(r"(?i)controller_oauth_?token\s*[=:]\s*['\"]?[A-Za-z0-9]{20,}"),
 }
-# Dummy values the local AWS endpoint accepts (it checks no signature): documented placeholders.
-PLACEHOLDERS = {"local-endpoint-access-key", "local-endpoint-secret-key", "integration-test-access-key",
-                "integration-test-secret-key", "testing"}  # fmt: skip
+# The local AWS endpoint's key pairs (loopback only, no real data): documented placeholders, and
+# no access key id of AWS's form (AKIA/ASIA), so no scanner mistakes them for one.
+PLACEHOLDERS = {"LOCALDEPLOYER0000000", "local-endpoint-secret-key"}
 
 
 def tracked_files() -> list[str]:

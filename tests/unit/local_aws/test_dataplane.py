@@ -196,3 +196,22 @@ def test_an_origin_header_value_the_balancer_cannot_match_is_refused():
 )
 def test_haproxy_server_states_map_to_elb_target_states(fields, state):
     assert balancer.target_state(fields) == state
+
+
+def test_an_instance_gets_its_metadata_service_and_no_key_pair():
+    """Every service of the instance sees where its metadata service is (systemd's manager
+    environment, written before boot) and signs as its instance role: no key pair is handed out."""
+    from local_aws.dataplane.agent import Settings
+    from local_aws.dataplane.instances import platform_environment_conf
+
+    settings = Settings("s", "http://127.0.0.1:5000", "eu-west-1", Path("/tmp/s"), "podman", "image")
+    environment = settings.instance_environment("i-0abc", "127.20.10.4")
+    assert environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == "http://127.0.0.1:5000/local-aws/imds/i-0abc/"
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & environment.keys()
+    conf = platform_environment_conf(environment)
+    assert conf.splitlines()[1:] == [
+        "[Manager]",
+        'DefaultEnvironment="AWS_DEFAULT_REGION=eu-west-1" '
+        '"AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:5000/local-aws/imds/i-0abc/" '
+        '"AWS_ENDPOINT_URL=http://127.0.0.1:5000" "AWS_REGION=eu-west-1" "IMAGE_DELIVERY_LISTEN_ADDRESS=127.20.10.4"',
+    ]
