@@ -99,6 +99,14 @@ ROWS = [
         "e2e/test_reliability.py", "test_no_secret_in_the_output_or_logs_of_a_full_run", "secret-in-logs"),
     Row("Security", "No secret in the repository",
         "unit/docs/test_no_secrets.py", "test_no_secret_is_committed", "secret-in-repository"),
+    Row("Security", "IAM enforced: from inside each instance, signing as its instance role (no key pair), its own "
+        "stack's originals and catalog are readable; writes, another stack's bucket, table and origin secret, and "
+        "its own origin secret are denied. The whole e2e build, rerun and teardown ran as the deployer policy",
+        "e2e/test_reliability.py", "test_an_instance_signs_as_its_role_and_reaches_only_its_own_stack",
+        "iam-instance-role"),
+    Row("Security", "IAM enforced: a deployer policy without the statement a call needs is denied that call",
+        "unit/local_aws/test_iam_enforcement.py",
+        "test_a_policy_without_a_statement_the_run_needs_is_denied_that_call"),
     Row("Security", "The app runs unprivileged", "e2e/test_reliability.py", "test_the_app_runs_unprivileged",
         "app-unprivileged"),
     Row("Security", "Instances listen only on their own address",

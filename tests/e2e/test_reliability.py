@@ -56,6 +56,67 @@ def test_instances_the_first_deployment_configured_do_not_apply_the_release_agai
         assert unpacked.strip() == "", "no bundle unpacked"
 
 
+# Run on an instance with the app's Python (boto3, no key pair: the SDK's default chain finds the
+# instance role through the instance metadata service, as on EC2). Prints each call's outcome.
+ROLE_PROBE = """
+import json, sys
+import boto3, botocore.exceptions
+calls = json.loads(sys.argv[1])
+def outcome(service, operation, parameters):
+    try:
+        answer = getattr(boto3.client(service), operation)(**parameters)
+    except botocore.exceptions.ClientError as error:
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        return "denied" if status == 403 or "AccessDenied" in str(error) else f"error {status}: {error}"
+    return answer["Arn"] if operation == "get_caller_identity" else "allowed"
+print(json.dumps({name: outcome(*call) for name, call in calls.items()}))
+"""
+
+
+def test_an_instance_signs_as_its_role_and_reaches_only_its_own_stack(stack):
+    """IAM enforced (issue: strict emulation): software on an instance has no key pair; it gets
+    the instance role's credentials from its metadata service, reads its own stack's bucket and
+    table, and is denied another stack's bucket, table and origin secret, its own stack's origin
+    secret (the load balancer checks that header, the instances never need it) and any write."""
+    admin, other = stack.aws, "other-stack"
+    s3, dynamodb = admin.client("s3"), admin.client("dynamodb")
+    s3.create_bucket(Bucket=f"{other}-images-e2e", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket=f"{other}-images-e2e", Key="images/x.jpg", Body=b"not yours")
+    dynamodb.create_table(
+        TableName=f"{other}-catalog", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "image_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "image_id", "AttributeType": "S"}],
+    )  # fmt: skip
+    admin.client("ssm").put_parameter(Name=f"/{other}/origin-secret", Value="not-yours-either", Type="SecureString")
+    bucket, table = stack.outputs["bucket"], stack.outputs["table"]
+    own_key = s3.list_objects_v2(Bucket=bucket, Prefix="images/", MaxKeys=1)["Contents"][0]["Key"]
+    calls = {
+        "identity": ["sts", "get_caller_identity", {}],
+        "own original": ["s3", "get_object", {"Bucket": bucket, "Key": own_key}],
+        "own catalog": ["dynamodb", "scan", {"TableName": table, "Limit": 1}],
+        "write own bucket": ["s3", "put_object", {"Bucket": bucket, "Key": "images/planted.jpg", "Body": "x"}],
+        "write own catalog": ["dynamodb", "put_item", {"TableName": table, "Item": {"image_id": {"S": "planted"}}}],
+        "other bucket": ["s3", "get_object", {"Bucket": f"{other}-images-e2e", "Key": "images/x.jpg"}],
+        "other catalog": ["dynamodb", "scan", {"TableName": f"{other}-catalog", "Limit": 1}],
+        "other origin secret": ["ssm", "get_parameter", {"Name": f"/{other}/origin-secret", "WithDecryption": True}],
+        "own origin secret": ["ssm", "get_parameter", {"Name": f"/{STACK}/origin-secret", "WithDecryption": True}],
+    }
+    allowed = {"own original", "own catalog"}
+    outcomes = {}
+    for container in sorted(stack.containers()):
+        answer = podman("exec", container, "/opt/image-api/venv/bin/python", "-c", ROLE_PROBE, json.dumps(calls))
+        outcomes[container] = json.loads(answer)
+        identity = outcomes[container].pop("identity")
+        assert f":assumed-role/{STACK}-instance/{container}" in identity, identity
+        assert {name for name, result in outcomes[container].items() if result == "allowed"} == allowed, outcomes
+        assert {result for name, result in outcomes[container].items() if name not in allowed} == {"denied"}, outcomes
+    denied = sum(len(calls) - 1 - len(allowed) for _ in outcomes)
+    record(
+        "iam-instance-role", f"{len(outcomes)} instances: own reads allowed, {denied} other calls denied",
+        "own stack's reads only", True, outcomes=outcomes,
+    )  # fmt: skip
+
+
 def test_the_app_runs_unprivileged(stack):
     checked = {}
     for container in sorted(stack.containers()):
