@@ -18,7 +18,7 @@ wins, else an Allow that matches grants, else the request is denied. Each reques
 the IAM actions AWS checks for it (iam_action_log's tables: S3 by method and subresource, the
 API names that map to other actions), against the resource AWS checks where the request names it:
 
-- S3: the bucket or object ARN;
+- S3: the bucket or object ARN (DeleteObjects: every object it names);
 - DynamoDB: the table ARN of ``TableName`` (and every table of a batch's ``RequestItems``);
 - SSM Parameter Store: the parameter ARN of ``Name`` / ``Names``;
 - Auto Scaling: the group's ARN (with its id) for a call naming ``AutoScalingGroupName``.
@@ -35,7 +35,9 @@ Enforcement is on when moto's INITIAL_NO_AUTH_ACTION_COUNT is spent (the server 
 from __future__ import annotations
 
 import fnmatch
+import html
 import json
+import re
 from typing import Any
 
 from ._patching import Fix
@@ -89,6 +91,16 @@ def is_allowed(documents: list[dict], actions: tuple[str, ...], resources: tuple
             if not allowed:
                 return False
     return True
+
+
+def s3_resources(method: str, resource: str, subresources: set[str], body: bytes) -> tuple[str, ...]:
+    """The ARNs an S3 request is authorised against: its bucket or object, and for DeleteObjects
+    (POST ?delete on the bucket) each object it names, as AWS checks s3:DeleteObject per key."""
+    if method == "POST" and "delete" in subresources and "/" not in resource.split(":::", 1)[-1]:
+        text = (body or b"").decode(errors="replace")
+        keys = [html.unescape(key) for key in re.findall(r"<Key>(.*?)</Key>", text, re.DOTALL)]
+        return tuple(f"{resource}/{key}" for key in keys) or (f"{resource}/*",)
+    return (resource,)
 
 
 def _parameter(data: dict, name: str) -> Any:
@@ -152,7 +164,7 @@ def _patches() -> list[tuple[Any, str, Any]]:
             query = parse_qs(urlsplit(self._path).query, keep_blank_values=True)
             actions = s3_actions(self._method, resource, set(query), dict(self._headers), self._body)
             actions = actions or (self._action,)
-            resources: tuple = (resource,)
+            resources: tuple = s3_resources(self._method, resource, set(query), self._body)
         else:
             service, _, operation = self._action.partition(":")
             recorded = iam_actions(self._headers.get("Authorization", ""), operation)

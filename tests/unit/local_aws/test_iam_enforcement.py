@@ -285,3 +285,15 @@ def test_an_identity_needs_a_policy_document(tmp_path):
         identities.Identity.parse(f"x,KEY,SECRET,{tmp_path / 'policy.json'}")
     with pytest.raises(ValueError, match="NAME,ACCESS_KEY"):
         identities.Identity.parse("x,KEY")
+
+
+def test_deleting_many_objects_is_authorised_per_object(enforced):
+    """DeleteObjects (s3_bucket's force delete in teardown) needs s3:DeleteObject on each key, not
+    on the bucket: a policy granting it on `bucket/*` may empty the bucket."""
+    admin("s3").create_bucket(Bucket="s-images-1", CreateBucketConfiguration={"LocationConstraint": REGION})
+    admin("s3").put_object(Bucket="s-images-1", Key="images/a b&c.jpg", Body=b"x")
+    with applied([iam_policy_evaluation.FIX]):
+        deleted = as_identity(DEPLOYER, "s3").delete_objects(
+            Bucket="s-images-1", Delete={"Objects": [{"Key": "images/a b&c.jpg"}]}
+        )
+    assert [item["Key"] for item in deleted.get("Deleted", [])] == ["images/a b&c.jpg"], deleted
