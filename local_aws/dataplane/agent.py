@@ -92,6 +92,10 @@ class Settings:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": f"{self.endpoint_url}{METADATA_PREFIX}{instance_id}/",
+            # The SDKs' metadata client gives EC2's link-local service 1 s and one attempt; this one
+            # shares a process with every emulated AWS API on a busy 2-core machine.
+            "AWS_METADATA_SERVICE_TIMEOUT": "5",
+            "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "3",
             "IMAGE_DELIVERY_LISTEN_ADDRESS": listen_address,
         }
 

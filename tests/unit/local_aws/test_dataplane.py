@@ -213,5 +213,6 @@ def test_an_instance_gets_its_metadata_service_and_no_key_pair():
         "[Manager]",
         'DefaultEnvironment="AWS_DEFAULT_REGION=eu-west-1" '
         '"AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:5000/local-aws/imds/i-0abc/" '
-        '"AWS_ENDPOINT_URL=http://127.0.0.1:5000" "AWS_REGION=eu-west-1" "IMAGE_DELIVERY_LISTEN_ADDRESS=127.20.10.4"',
+        '"AWS_ENDPOINT_URL=http://127.0.0.1:5000" "AWS_METADATA_SERVICE_NUM_ATTEMPTS=3" '
+        '"AWS_METADATA_SERVICE_TIMEOUT=5" "AWS_REGION=eu-west-1" "IMAGE_DELIVERY_LISTEN_ADDRESS=127.20.10.4"',
     ]
