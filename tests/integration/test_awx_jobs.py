@@ -81,7 +81,7 @@ class Job:
         return sum(self.stats().get("changed", {}).values())
 
     def failed_tasks(self) -> list[str]:
-        return [e["event_data"].get("task", "") for e in self.events() if e.get("event") == "runner_on_failed"]
+        return [e.get("event_data", {}).get("task", "") for e in self.events() if e.get("event") == "runner_on_failed"]
 
     def stdout(self) -> str:
         return (self.artifacts / "stdout").read_text()
@@ -156,7 +156,7 @@ def test_the_jobs_deploy_publish_release_and_tear_down(templates, launch, local_
 
     publish = launch("playbooks/catalog.yml", survey_answers(templates["playbooks/catalog.yml"], stack_name=STACK))
     assert publish.status == "successful", publish.stdout()[-3000:]
-    assert any("Publish the image catalog" in e["event_data"].get("play", "") for e in publish.events())
+    assert any("Publish the image catalog" in e.get("event_data", {}).get("play", "") for e in publish.events())
 
     release = launch("playbooks/instances.yml", survey_answers(templates["playbooks/instances.yml"], stack_name=STACK))
     assert release.status == "successful", release.stdout()[-3000:]
