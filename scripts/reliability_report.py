@@ -2,7 +2,7 @@
 """Write docs/reliability.md from a pytest JUnit report and the figures the tests recorded.
 
     make reliability        # runs the tests below, then this script
-    python scripts/reliability_report.py --junit .state/test-artifacts/reliability-junit.xml
+    python scripts/reliability_report.py    # after `make test`: reads the newer JUnit report
 
 Each row names a check and the test that proves it; the result and duration come from the JUnit
 report, the measured figure from .state/test-artifacts/reliability/<record>.json (written by
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RECORDS = PROJECT_ROOT / ".state" / "test-artifacts" / "reliability"
+ARTIFACTS = PROJECT_ROOT / ".state" / "test-artifacts"
+RECORDS = ARTIFACTS / "reliability"
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,25 @@ def render(results: dict[str, tuple[str, float, int]], records: Path = RECORDS) 
     return "\n".join(lines)
 
 
+def newest_junit_report() -> Path:
+    """The JUnit report of the latest `make reliability` or `make test` run, whichever is newer."""
+    candidates = [ARTIFACTS / "reliability-junit.xml", ARTIFACTS / "junit.xml"]
+    existing = [path for path in candidates if path.exists()]
+    if not existing:
+        raise SystemExit(f"no JUnit report: run `make test` or `make reliability` first ({candidates[0]})")
+    return max(existing, key=lambda path: path.stat().st_mtime)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--junit", type=Path, default=PROJECT_ROOT / ".state/test-artifacts/reliability-junit.xml")
+    parser.add_argument(
+        "--junit", type=Path, help="JUnit report (default: the newer of `make reliability`'s and `make test`'s)"
+    )
     parser.add_argument("--records", type=Path, default=RECORDS, help="folder of the recorded figures")
     parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "docs/reliability.md")
     arguments = parser.parse_args()
-    arguments.output.write_text(render(junit_results(arguments.junit), arguments.records))
+    junit = arguments.junit or newest_junit_report()
+    arguments.output.write_text(render(junit_results(junit), arguments.records))
     print(f"wrote {arguments.output}")
 
 
