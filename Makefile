@@ -32,7 +32,7 @@ endif
 PYTEST_ARGS ?=
 # System packages per target, on top of python3-venv, git, make, curl: the local data plane runs
 # instances as podman containers (image built with debootstrap), HAProxy as the load balancer and
-# NGINX as the edge; AWS needs nothing more from apt.
+# NGINX as the edge; AWS needs nothing more from apt (its session-manager-plugin: see below).
 SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx
 SYSTEM_PACKAGES_aws ?=
 # The tests add Debian's chromium for the browser tests (Playwright's own browser download needs
@@ -67,6 +67,13 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 $(VENV)/.system-%: scripts/install-system-packages.sh | $(VENV)/bin/python
 	EXTRA_SYSTEM_PACKAGES="$(SYSTEM_PACKAGES_$*)" scripts/install-system-packages.sh
+	touch $@
+
+# AWS adds AWS's session-manager-plugin (the aws_ssm connection runs it): the pinned version,
+# installed into the venv only if its SHA-256 matches (scripts/session_manager_plugin.py).
+$(VENV)/.system-aws: scripts/install-system-packages.sh scripts/session_manager_plugin.py | $(VENV)/bin/python
+	EXTRA_SYSTEM_PACKAGES="$(SYSTEM_PACKAGES_aws)" scripts/install-system-packages.sh
+	$(BIN)/python scripts/session_manager_plugin.py install --prefix $(VENV)
 	touch $@
 
 $(VENV)/.test-tools: scripts/install-system-packages.sh | $(VENV)/bin/python

@@ -70,7 +70,12 @@ def test_the_execution_environment_build_context_is_complete(tmp_path):
         if line.startswith("ansible-core==")
     )
     assert core_pin in containerfile, "the EE must run the ansible-core the project is tested with"
-    assert "session-manager-plugin" in containerfile, "the aws_ssm connection needs AWS's session manager plugin"
+    assert "session_manager_plugin.py download --format rpm" in containerfile, (
+        "the aws_ssm connection needs AWS's session manager plugin, checksum-verified"
+    )
+    assert (build / "scripts" / "session_manager_plugin.py").read_text() == (
+        PROJECT_ROOT / "scripts" / "session_manager_plugin.py"
+    ).read_text()
     assert "ansible-galaxy collection install" in containerfile
 
 
