@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-ACTIVE_LIFECYCLE_STATES = {"Pending", "Pending:Wait", "Pending:Proceed", "InService"}
+# Instances whose container runs: Standby ones too (out of the target group, still part of the group).
+ACTIVE_LIFECYCLE_STATES = {"Pending", "Pending:Wait", "Pending:Proceed", "InService", "EnteringStandby", "Standby"}
 HEADER_VALUE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 
 

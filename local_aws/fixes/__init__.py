@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     autoscaling_lifecycle_hooks,
     autoscaling_metrics,
+    autoscaling_standby,
     autoscaling_tag_order,
     cloudfront_s3_origins,
     debian_ami,
@@ -35,6 +36,8 @@ ALL_FIXES: list[Fix] = [
     autoscaling_metrics.FIX,
     autoscaling_tag_order.FIX,
     autoscaling_lifecycle_hooks.FIX,
+    # After the lifecycle hooks, whose describe-time timeouts it wraps and whose hold it reuses.
+    autoscaling_standby.FIX,
     cloudfront_s3_origins.FIX,
     elbv2_attributes.FIX,
     elbv2_target_health.FIX,

@@ -10,6 +10,8 @@ import subprocess
 import tarfile
 import time
 
+import yaml
+
 from tests.helpers.playbook import PROJECT_ROOT
 from tests.helpers.reliability import record
 from tests.helpers.sockets import command_of, descendants, listening, uid_of
@@ -18,6 +20,8 @@ from .conftest import BALANCER_PORT, EDGE_PORT, ORIGIN_ACCESS_PORT, STACK, Stack
 
 PODMAN = str(PROJECT_ROOT / "scripts" / "podman")
 STATE = PROJECT_ROOT / ".state" / STACK
+# The group tag keeping the MinSize a rolling release lowered (the compute role's name for it).
+STANDBY_MIN_SIZE_TAG = yaml.safe_load((PROJECT_ROOT / "roles/compute/vars/main.yml").read_text())["compute_standby_tag"]
 
 
 def podman(*arguments: str) -> str:
@@ -184,6 +188,15 @@ def registered_targets(stack: Stack) -> set[str]:
     return {item["Target"]["Id"] for item in health}
 
 
+def group_state(stack: Stack) -> tuple[dict[str, str], int, int, dict[str, str]]:
+    """The group's lifecycle states, MinSize, desired capacity and tags."""
+    autoscaling = stack.aws.client("autoscaling")
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[stack.group_name])["AutoScalingGroups"][0]
+    states = {item["InstanceId"]: item["LifecycleState"] for item in group["Instances"]}
+    tags = {tag["Key"]: tag["Value"] for tag in group["Tags"]}
+    return states, group["MinSize"], group["DesiredCapacity"], tags
+
+
 def readiness(container: str, stack: Stack) -> int:
     return fetch(f"http://{listen_address(container, stack)}/readyz", timeout=5).status
 
@@ -219,6 +232,11 @@ def test_a_bad_release_stops_after_its_first_batch_and_the_rest_keeps_serving(st
     assert running_release(victim) == old_release, "a failed instance does not record the release"
     assert announced_release(stack) == old_release, "new instances must keep booting the old release"
     assert registered_targets(stack) == {survivor}
+    # Out through the group's standby, as on AWS: neither replaced nor health-checked while it
+    # waits for a repair; the group at its minimum lowered MinSize for the batch and kept the old one.
+    states, min_size, desired, tags = group_state(stack)
+    assert states == {victim: "Standby", survivor: "InService"}, states
+    assert (min_size, desired, tags.get(STANDBY_MIN_SIZE_TAG)) == (1, 1, "2")
     (bundle,) = (STATE / "releases").glob("*.tar.gz")  # this machine keeps the latest release's bundle only
     with tarfile.open(bundle) as archive:
         settings = json.load(archive.extractfile("release-vars.json"))
@@ -234,6 +252,9 @@ def test_a_bad_release_stops_after_its_first_batch_and_the_rest_keeps_serving(st
     assert repaired.returncode == 0, repaired.tail(60)
     assert {container: running_release(container) for container in containers} == old
     assert registered_targets(stack) == set(containers), "the repaired instance is back in the target group"
+    states, min_size, desired, tags = group_state(stack)
+    assert states == {victim: "InService", survivor: "InService"}, states
+    assert (min_size, desired, STANDBY_MIN_SIZE_TAG in tags) == (2, 2, False), "MinSize restored, no extra launch"
     stack.wait_until(
         lambda: list(stack.balancer_states().values()).count("UP") == 2, timeout=120, interval=2,
         what="both instances serving again",

@@ -566,8 +566,11 @@ NOT_A_CALL_HERE = {
     "iam:PassRole": "creating the group with a launch template that names the instance profile",
     "iam:CreateServiceLinkedRole": "the first Auto Scaling group and load balancer of an account",
     # Runs with instances (the end-to-end layer and AWS), none here.
-    "elasticloadbalancing:RegisterTargets": "the rolling release puts a batch back",
-    "elasticloadbalancing:DeregisterTargets": "the rolling release takes a batch out",
+    "elasticloadbalancing:RegisterTargets": "the rolling release registers a target the group left out",
+    "autoscaling:EnterStandby": "the rolling release takes a batch out of service",
+    "autoscaling:ExitStandby": "the rolling release puts a batch back",
+    "autoscaling:CompleteLifecycleAction": "a batch back from standby passes the launch hook",
+    "autoscaling:DeleteTags": "the rolling release removes the MinSize it kept for a batch",
     "elasticloadbalancing:DescribeTargetHealth": "the release and playbooks/ready.yml wait for healthy targets",
     "ec2:CreateLaunchTemplateVersion": "a changed launch template (new AMI or settings)",
     "ec2:ModifyLaunchTemplate": "making the new version the default",

@@ -39,6 +39,7 @@ def names() -> dict[str, str]:
             role_file("load_balancer/defaults/main.yml")["load_balancer_origin_secret_parameter"], stack_name=STACK
         ),
         "role": render(role_file("compute/defaults/main.yml")["compute_instance_role_name"], stack_name=STACK),
+        "group": render(role_file("compute/defaults/main.yml")["compute_group_name"], stack_name=STACK),
     }
 
 
@@ -71,6 +72,7 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         "parameter": f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{names['parameter'].lstrip('/')}",
         "role": f"arn:aws:iam::{ACCOUNT}:role/{names['role']}",
         "profile": f"arn:aws:iam::{ACCOUNT}:instance-profile/{names['role']}",
+        "group": f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/{names['group']}",
     }
     for action, resource in [
         ("s3:CreateBucket", arn["bucket"]),
@@ -88,6 +90,10 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         ("iam:PutRolePolicy", arn["role"]),
         ("iam:PassRole", arn["role"]),
         ("iam:CreateInstanceProfile", arn["profile"]),
+        ("autoscaling:EnterStandby", arn["group"]),
+        ("autoscaling:ExitStandby", arn["group"]),
+        ("autoscaling:CompleteLifecycleAction", arn["group"]),
+        ("autoscaling:DeleteTags", arn["group"]),
     ]:
         assert policy.allows(action, resource), f"{action} on {resource}"
 
@@ -101,6 +107,14 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         ("ssm:GetParameter", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/prod/database-password"),
         ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/Administrator"),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/Administrator"),
+        (
+            "autoscaling:EnterStandby",
+            f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",
+        ),
+        (
+            "autoscaling:DeleteTags",
+            f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",
+        ),
     ],
 )
 def test_other_resources_of_the_account_are_out_of_scope(policy, action, resource):

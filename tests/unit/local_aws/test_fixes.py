@@ -14,6 +14,7 @@ from local_aws.fixes import (
     applied,
     autoscaling_lifecycle_hooks,
     autoscaling_metrics,
+    autoscaling_standby,
     autoscaling_tag_order,
     cloudfront_s3_origins,
     debian_ami,
@@ -756,3 +757,101 @@ def test_alias_names_come_back_as_given_without_the_fix(aws):
 def test_alias_names_come_back_lower_case_and_qualified_with_the_fix(aws):
     with applied([route53_alias_names.FIX]):
         assert alias_target_after_upsert()["DNSName"] == "my-alb-1.eu-west-1.elb.amazonaws.com."
+
+
+# Auto Scaling standby
+
+
+def drain_now(group_name: str = "web") -> None:
+    """Time passes: every EnteringStandby instance's deregistration delay is over."""
+    from moto.autoscaling.models import autoscaling_backends
+
+    for state in autoscaling_backends["123456789012"]["eu-west-1"].autoscaling_groups[group_name].instance_states:
+        if hasattr(state, "standby_at"):
+            state.standby_at = 0
+
+
+def group_sizes(autoscaling) -> tuple[int, int, int]:
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]
+    return group["MinSize"], group["DesiredCapacity"], group["MaxSize"]
+
+
+def test_standby_below_the_minimum_and_still_registered_without_the_fix(aws):
+    arn, autoscaling = group_behind_a_target_group()
+    first = sorted(lifecycle_states(autoscaling))[0]
+    autoscaling.enter_standby(AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True)
+    assert group_sizes(autoscaling)[:2] == (2, 1), "moto lets the desired capacity fall below MinSize"
+    assert first in registered(arn), "moto keeps the standby instance in the target group"
+
+
+def test_enter_standby_follows_the_groups_sizes_and_drains_the_target_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX, autoscaling_standby.FIX]):
+        arn, autoscaling = group_behind_a_target_group()
+        first, second = sorted(lifecycle_states(autoscaling))
+        with pytest.raises(botocore.exceptions.ClientError, match=r"min-size=2.*To place into standby 1 instances"):
+            autoscaling.enter_standby(
+                AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+            )
+        assert lifecycle_states(autoscaling) == {first: "InService", second: "InService"}
+
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=1)
+        autoscaling.enter_standby(AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True)
+        assert lifecycle_states(autoscaling) == {first: "EnteringStandby", second: "InService"}
+        assert registered(arn) == {second}, "deregistered at once; it drains for the deregistration delay"
+        assert group_sizes(autoscaling) == (1, 1, 4)
+        drain_now()
+        assert lifecycle_states(autoscaling) == {first: "Standby", second: "InService"}
+        with pytest.raises(botocore.exceptions.ClientError, match=f"The instance {first} is not in InService"):
+            autoscaling.enter_standby(
+                AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True
+            )
+        with pytest.raises(botocore.exceptions.ClientError, match=f"The instance {second} is not in Standby"):
+            autoscaling.exit_standby(AutoScalingGroupName="web", InstanceIds=[second])
+
+
+def test_without_decrement_the_group_replaces_the_standby_instance_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX, autoscaling_standby.FIX]):
+        _, autoscaling = group_behind_a_target_group()
+        first = sorted(lifecycle_states(autoscaling))[0]
+        autoscaling.enter_standby(AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=False)
+        states = lifecycle_states(autoscaling)
+        assert len(states) == 3 and states[first] == "EnteringStandby"
+        assert list(states.values()).count("InService") == 2
+
+
+def test_exit_standby_goes_through_the_launch_hook_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX, autoscaling_standby.FIX]):
+        arn, autoscaling = group_behind_a_target_group(hook_timeout=600)
+        for instance_id in lifecycle_states(autoscaling):
+            autoscaling.complete_lifecycle_action(
+                AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="CONTINUE",
+                InstanceId=instance_id,
+            )  # fmt: skip
+        first, second = sorted(lifecycle_states(autoscaling))
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=1)
+        autoscaling.enter_standby(AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True)
+        with pytest.raises(botocore.exceptions.ClientError, match="is not in Standby"):
+            autoscaling.exit_standby(AutoScalingGroupName="web", InstanceIds=[first])  # still draining
+        drain_now()
+        autoscaling.exit_standby(AutoScalingGroupName="web", InstanceIds=[first])
+        assert lifecycle_states(autoscaling) == {first: "Pending:Wait", second: "InService"}
+        assert registered(arn) == {second}, "held by the launch hook: not registered yet"
+        assert group_sizes(autoscaling) == (1, 2, 4)
+        autoscaling.complete_lifecycle_action(
+            AutoScalingGroupName="web", LifecycleHookName="launching", LifecycleActionResult="CONTINUE",
+            InstanceId=first,
+        )  # fmt: skip
+        assert lifecycle_states(autoscaling) == {first: "InService", second: "InService"}
+        assert registered(arn) == {first, second}
+
+
+def test_exit_standby_may_not_pass_the_maximum_with_the_fix(aws):
+    with applied([autoscaling_lifecycle_hooks.FIX, autoscaling_standby.FIX]):
+        _, autoscaling = group_behind_a_target_group()
+        first = sorted(lifecycle_states(autoscaling))[0]
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MinSize=1)
+        autoscaling.enter_standby(AutoScalingGroupName="web", InstanceIds=[first], ShouldDecrementDesiredCapacity=True)
+        drain_now()
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MaxSize=1)
+        with pytest.raises(botocore.exceptions.ClientError, match=r"max-size=1.*To move 1 instances out of standby"):
+            autoscaling.exit_standby(AutoScalingGroupName="web", InstanceIds=[first])
