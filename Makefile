@@ -39,7 +39,7 @@ SYSTEM_PACKAGES_aws ?=
 # the internet) and wrk for the load test, and always run the local data plane.
 TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk
 
-.PHONY: help install dev-install test-tools up down check test test-unit test-integration test-e2e reliability lint bench bench-edge diagram clean
+.PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint bench bench-edge diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ $(INVENTORY):
 up: install $(INVENTORY) ## Build the whole stack (TARGET=local|aws, STACK=name)
 	$(PLAYBOOK) site.yml
 
+smoke: install $(INVENTORY) ## A throwaway stack (random name) built, checked from outside, torn down; fails on anything left
+	$(PLAYBOOK) playbooks/smoke.yml
+
 check: install $(INVENTORY) ## Dry run of site.yml (--check --diff)
 	$(PLAYBOOK) site.yml --check --diff
 
@@ -97,7 +100,7 @@ down: install $(INVENTORY) ## Tear the stack down (and on local, stop the endpoi
 
 # The layers share no state (own endpoint ports, stack names, addresses), so they run in two lanes
 # side by side; scripts/test_layers.py prints each layer's time and merges the JUnit reports.
-TEST_LANES ?= --lane unit,integration --lane molecule,e2e
+TEST_LANES ?= --lane unit,integration,smoke --lane molecule,e2e
 test: install dev-install test-tools lint ## Lint, then every test layer in parallel lanes (JUnit report for scripts/reliability_report.py)
 	$(BIN)/python scripts/test_layers.py $(TEST_LANES) -- $(PYTEST_ARGS)
 
@@ -107,12 +110,15 @@ test-unit: dev-install ## Unit tests only (seconds; no browser or container tool
 test-integration: install dev-install test-tools ## Integration tests against the local AWS endpoint
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
+test-smoke: install dev-install test-tools ## playbooks/smoke.yml on the local target (own endpoint and ports; ~6 min)
+	$(BIN)/pytest -m smoke $(PYTEST_ARGS)
+
 test-e2e: install dev-install test-tools ## The whole stack end to end (own endpoint and ports; ~15 min)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 RELIABILITY_TESTS := tests/unit/docs/test_no_secrets.py tests/integration/test_catalog.py \
   tests/integration/test_inputs.py tests/integration/test_role_arguments.py tests/integration/test_stack.py \
-  tests/integration/test_interrupted_run.py \
+  tests/integration/test_interrupted_run.py tests/smoke \
   tests/integration/app/test_api.py tests/integration/app/test_api_schema.py tests/e2e
 reliability: install dev-install test-tools ## Fault, bad-input and security tests, then regenerate docs/reliability.md (~45 min)
 	mkdir -p .state/test-artifacts

@@ -40,6 +40,10 @@ ROWS = [
     Row("Load", "playbooks/loadtest.yml through the edge: throughput, latency, errors, hit ratio; the local scaler "
         "scales out under load and back in after, within min 2 / max 4 (plot: .state/<stack>/loadtest/*/loadtest.svg)",
         "e2e/test_stack.py", "test_load_scales_the_group_out_and_back_in", "load-test"),
+    Row("Smoke", "playbooks/smoke.yml (make smoke) on the local target: a throwaway stack built, checked through "
+        "the site (search, original, variant, cache hit), the load balancer refusing a direct request, an "
+        "instance terminated and replaced, torn down, nothing of it left",
+        "smoke/test_smoke.py", "test_the_smoke_playbook_builds_checks_and_leaves_nothing", "smoke"),
     Row("Ready", "Requests through the edge the moment site.yml ends on a fresh stack (it waits until every "
         "target is healthy and the site answers)",
         "e2e/test_stack.py", "test_the_site_serves_the_moment_site_yml_ends", "first-requests-after-up"),
@@ -55,7 +59,8 @@ ROWS = [
     Row("Faults", "The app process killed inside an instance: systemd restarts it; requests during the gap",
         "e2e/test_reliability.py", "test_a_killed_app_process_is_restarted_by_systemd", "app-process-killed"),
     Row("Faults", "A bad release (its app fails /readyz) stops the rolling release after its first batch: the "
-        "rest of the fleet keeps serving the old release, releases/current does not move, a rerun repairs",
+        "batch stays in the group's standby (MinSize kept in a tag), the rest of the fleet keeps serving the old "
+        "release, releases/current does not move, a rerun brings it back and restores MinSize",
         "e2e/test_reliability.py", "test_a_bad_release_stops_after_its_first_batch_and_the_rest_keeps_serving",
         "bad-release"),
     Row("Faults", "The local AWS endpoint stopped in the middle of site.yml: the run fails, a rerun converges "

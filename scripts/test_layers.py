@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the pytest layers in lanes side by side, then print each layer's time and result.
 
-    python scripts/test_layers.py --lane unit,integration --lane molecule,e2e [-- pytest args]
+    python scripts/test_layers.py --lane unit,integration,smoke --lane molecule,e2e [-- pytest args]
 
 Layers in one lane run one after the other (a failed layer does not stop the lane: every layer
 reports); lanes run at the same time. Layers may share a lane or run side by side only because
@@ -31,7 +31,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNNING_DIR_VARIABLE = "IMAGE_DELIVERY_RUNNING_LAYERS"  # read by tests/helpers/layers.py
 ARTIFACTS = PROJECT_ROOT / ".state" / "test-artifacts"
 RUNNING = ARTIFACTS / "running"
-LAYERS = ("unit", "integration", "molecule", "e2e")
+LAYERS = ("unit", "integration", "smoke", "molecule", "e2e")
 
 
 @dataclass

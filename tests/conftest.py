@@ -11,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-LAYERS = ("unit", "integration", "molecule", "e2e")
+LAYERS = ("unit", "integration", "smoke", "molecule", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

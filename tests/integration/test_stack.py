@@ -571,6 +571,8 @@ NOT_A_CALL_HERE = {
     "autoscaling:ExitStandby": "the rolling release puts a batch back",
     "autoscaling:CompleteLifecycleAction": "a batch back from standby passes the launch hook",
     "autoscaling:DeleteTags": "the rolling release removes the MinSize it kept for a batch",
+    "autoscaling:TerminateInstanceInAutoScalingGroup": "playbooks/smoke.yml terminates an instance in its group",
+    "autoscaling:DescribeAutoScalingInstances": "playbooks/smoke.yml (autoscaling_instance reads them)",
     "elasticloadbalancing:DescribeTargetHealth": "the release and playbooks/ready.yml wait for healthy targets",
     "ec2:CreateLaunchTemplateVersion": "a changed launch template (new AMI or settings)",
     "ec2:ModifyLaunchTemplate": "making the new version the default",
