@@ -46,6 +46,12 @@ def test_a_typo_returns_the_closest_images_and_says_so(api):
     assert body["results"][0]["id"] == "photos-by-the-water"
 
 
+def test_each_word_carries_its_own_typo(api):
+    status, body = api.json("/api/search?q=morning+jety")  # one word as typed, one with a typo
+    assert status == 200 and body["fuzzy"] and body["suggestion"] == "morning jetty"
+    assert [r["id"] for r in body["results"]] == ["photos-summer-1am", "photos-by-the-water"]  # exact first
+
+
 def test_pages_follow_the_cursor_without_repeats(api, published):
     seen, cursor = [], ""
     while True:

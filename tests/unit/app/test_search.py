@@ -53,6 +53,37 @@ def test_a_typo_falls_back_to_the_closest_word():
     assert INDEX.search("qqqqzz").ids == [] and not INDEX.search("qqqqzz").fuzzy
 
 
+def test_every_query_word_carries_its_own_typos_also_when_the_others_match_exactly():
+    result = INDEX.search("snowy owwl")  # a 5-letter word... and a 4-letter one that matches nothing
+    assert result.ids == ["photos-snowy-owl"] and result.matched_all_words
+    assert result.fuzzy and result.suggestion == "snowy owl"
+    assert INDEX.search("wildlfie fox").ids == ["photos-red-fox"]  # a transposition in an 8-letter word
+
+
+def test_exact_matches_rank_above_typo_matches():
+    index = SearchIndex.build(
+        [
+            entry("a-horse", "A horse", ("horse",)),
+            entry("b-house", "A house", ("house",)),
+            entry("c-house-id-only"),
+        ]
+    )
+    result = index.search("house")
+    assert result.ids == ["b-house", "c-house-id-only", "a-horse"] and not result.fuzzy  # typos before weights
+    assert index.search("horse").ids == ["a-horse", "b-house", "c-house-id-only"]
+
+
+def test_the_typo_budget_grows_with_the_word():
+    index = SearchIndex.build(
+        [entry("space-astronaut", "Astronaut", ("astronaut",)), entry("lake", "Lake", ("lake",)), entry("like", "Like")]
+    )
+    assert index.search("astrnaut").ids == ["space-astronaut"]  # 8 letters: one typo
+    assert index.search("asrtonuat").ids == ["space-astronaut"]  # 9 letters: two
+    assert index.search("astrnuat").ids == []  # 8 letters, two typos: past the budget
+    assert index.search("lake").ids == ["lake"]  # a 4-letter word that matches: no typo (like is not lake)...
+    assert index.search("laek").ids == ["lake"]  # ...one that matches nothing: one (a transposition)
+
+
 def test_filters_and_paging():
     assert INDEX.search("", {"tags": ["wildlife"]}).ids == ["photos-red-fox", "photos-snowy-owl"]
     assert INDEX.search("fox", {"format": "png"}).ids == ["icons-fox-logo"]

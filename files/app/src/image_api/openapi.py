@@ -64,7 +64,7 @@ def openapi_document(settings: Settings) -> dict:
             },
             "/api/search": {
                 "get": {
-                    "summary": "Ranked search with a typo-tolerant fallback",
+                    "summary": "Ranked search, typo-tolerant per word",
                     "parameters": [
                         _query("q", {"type": "string", "maxLength": settings.max_query_length}, "Words to find"),
                         _query(

@@ -1,11 +1,15 @@
-"""In-memory search over catalog entries: ranked token and prefix matches, typo-tolerant fallback.
+"""In-memory search over catalog entries: ranked word, prefix and typo matches.
 
-Ranking: every query word scores against an entry's words, weighted by where they come from (tags 3,
-title 2, id and path 1); an exact word counts fully, a word that merely starts with the query word
-(two letters or more) counts half. Entries matching every query word come first; when none does,
-entries matching some words are returned, most words first. When no word matches at all, each
-query word is replaced by the closest catalog word by trigram similarity and the search is run
-again, flagged ``fuzzy`` with the suggestion, so a query near anything in the catalog finds it.
+Every query word is matched on its own: as typed (full weight), as the start of longer catalog
+words (two letters or more; half weight) and, within its typo budget (one typo from 5 letters, two
+from 9; see typos.py), as catalog words that differ by that many typos (0.6 of the weight for one,
+0.4 for two). Weights come from where a word is found (tags 3, title 2, id and path 1).
+
+Ranking, as a hosted engine's: entries matching every query word come first (when none does, those
+matching most words); then fewer typos; then the summed weights; then the id. A query whose words
+match only through typos is flagged ``fuzzy`` with the corrected query as the suggestion. When no
+word matches at all, each is replaced by the closest catalog word by trigram similarity (a last
+resort past the typo budget) and the search is run again, flagged the same way.
 """
 
 from __future__ import annotations
@@ -16,22 +20,28 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .catalog_schema import text_tokens
+from .typos import TypoIndex, trigrams, typo_budget
 
 FIELD_WEIGHTS = (("tags", 3.0), ("title", 2.0), ("image_id", 1.0))
 PREFIX_FACTOR = 0.5
+TYPO_FACTORS = {1: 0.6, 2: 0.4}
 MIN_PREFIX = 2
 MIN_SIMILARITY = 0.3
-
-
-def trigrams(word: str) -> set[str]:
-    padded = f"  {word} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 def similarity(left: str, right: str) -> float:
     """Jaccard similarity of the two words' trigram sets (1.0 for equal words)."""
     a, b = trigrams(left), trigrams(right)
     return len(a & b) / len(a | b)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A catalog word that a query word matches: at what factor its weights count, with how many typos."""
+
+    word: str
+    factor: float
+    typos: int = 0
 
 
 @dataclass
@@ -55,6 +65,7 @@ class SearchIndex:
     by_value: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (filter, value) -> ids
     ranked: dict[str, list[str]] = field(default_factory=dict)  # word -> ids by (-weight, id)
     id_sets: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> ids, for intersections
+    typos: TypoIndex = field(default_factory=lambda: TypoIndex(()))
 
     @classmethod
     def build(cls, entries: Iterable[Mapping]) -> SearchIndex:
@@ -80,6 +91,7 @@ class SearchIndex:
         for word in index.vocabulary:
             for gram in trigrams(word):
                 index.by_trigram.setdefault(gram, set()).add(word)
+        index.typos = TypoIndex(index.vocabulary)
         return index
 
     def _extensions(self, query_word: str) -> list[str]:
@@ -94,51 +106,6 @@ class SearchIndex:
             if word != query_word:
                 found.append(word)
         return found
-
-    def _scored_stream(self, word: str, factor: float) -> Iterator[tuple[float, str]]:
-        postings = self.weights[word]
-        return ((-factor * postings[image_id], image_id) for image_id in self.ranked[word])
-
-    def _single_word(self, word: str, allowed: set[str] | None, min_width: int, wanted: int) -> tuple[list, int]:
-        """Top ids for one word without scoring every match: the precomputed ranked lists of the word
-        and of its extensions are merged lazily in score order. Returns (ids, total matches)."""
-        extensions = self._extensions(word)
-        sources = [(1.0, word)] if word in self.weights else []
-        sources += [(PREFIX_FACTOR, extension) for extension in extensions]
-        streams = [self._scored_stream(w, factor) for factor, w in sources]
-        page, seen = [], set()
-        for _score, image_id in heapq.merge(*streams):
-            if image_id in seen:
-                continue
-            seen.add(image_id)
-            if allowed is not None and image_id not in allowed:
-                continue
-            if min_width and self.entries[image_id].get("width", 0) < min_width:
-                continue
-            page.append(image_id)
-            if len(page) == wanted:
-                break
-        matched = set(self.weights.get(word, ())).union(*(self.weights[w].keys() for w in extensions))
-        if allowed is not None:
-            matched &= allowed
-        if min_width:
-            matched = {i for i in matched if self.entries[i].get("width", 0) >= min_width}
-        return page, len(matched)
-
-    def _word_scores(self, query_word: str) -> dict[str, float]:
-        """image_id -> best score of one query word (exact or prefix match)."""
-        exact = self.weights.get(query_word, {})
-        extensions = [self.weights[word] for word in self._extensions(query_word)]
-        if not extensions:
-            return exact
-        scores: dict[str, float] = {}
-        for postings in extensions:
-            for image_id, weight in postings.items():
-                half = weight * PREFIX_FACTOR
-                if scores.get(image_id, 0.0) < half:
-                    scores[image_id] = half
-        scores.update((i, w) for i, w in exact.items() if w > scores.get(i, 0.0))
-        return scores
 
     def closest_word(self, query_word: str) -> str | None:
         candidates: set[str] = set()
@@ -157,43 +124,97 @@ class SearchIndex:
         allowed = set.intersection(*sorted(sets, key=len)) if sets else None
         return allowed, int(filters.get("min_width") or 0)
 
-    def _matching_ids(self, word: str) -> frozenset[str]:
-        extensions = self._extensions(word)
-        exact = self.id_sets.get(word, frozenset())
-        return exact.union(*(self.id_sets[w] for w in extensions)) if extensions else exact
+    def _sources(self, query_word: str) -> list[Source]:
+        """The catalog words a query word matches: itself, its extensions, then its typo neighbours."""
+        as_typed = [Source(query_word, 1.0)] if query_word in self.weights else []
+        as_typed += [Source(word, PREFIX_FACTOR) for word in self._extensions(query_word)]
+        near = self.typos.near(query_word, typo_budget(query_word, matches_as_typed=bool(as_typed)))
+        known = {source.word for source in as_typed}
+        typos = [Source(word, TYPO_FACTORS[count], count) for word, count in sorted(near.items()) if word not in known]
+        return as_typed + typos
 
-    def _sources(self, word: str) -> list[tuple[dict[str, float], float]]:
-        """The postings a query word scores from: its own (full weight) and its extensions' (half)."""
-        sources = [(self.weights[word], 1.0)] if word in self.weights else []
-        return sources + [(self.weights[w], PREFIX_FACTOR) for w in self._extensions(word)]
+    def _correction(self, query_word: str, sources: list[Source]) -> str:
+        """The query word as the user meant it: itself when it matches as typed, else the catalog
+        word with fewest typos (then the most images, then alphabetical)."""
+        if not sources or any(source.typos == 0 for source in sources):
+            return query_word
+        best = min(sources, key=lambda source: (source.typos, -len(self.weights[source.word]), source.word))
+        return best.word
 
-    @staticmethod
-    def _score(image_id: str, sources: list[tuple[dict[str, float], float]]) -> float:
-        return max(postings.get(image_id, 0.0) * factor for postings, factor in sources)
+    def _matching_ids(self, sources: list[Source]) -> frozenset[str]:
+        sets = [self.id_sets[source.word] for source in sources]
+        return sets[0].union(*sets[1:]) if sets else frozenset()
 
-    def _matches(self, words: list[str], allowed: set[str] | None, min_width: int) -> tuple[list, dict, dict, bool]:
-        """Candidate ids with their summed scores and matched-word counts; whether all words matched.
-        Entries matching every word are found by intersecting precomputed id sets, and only they
-        are scored; only when there are none are the partial matches scored."""
-        id_sets = sorted((self._matching_ids(word) for word in words), key=len)
+    def _ranks(self, sources: list[Source]) -> dict[str, tuple[int, float]]:
+        """image_id -> (typos, -score) of one query word's best match (fewest typos, then weight)."""
+        ranks: dict[str, tuple[int, float]] = {}
+        for source in sources:
+            for image_id, weight in self.weights[source.word].items():
+                rank = (source.typos, -weight * source.factor)
+                if rank < ranks.get(image_id, (3, 0.0)):
+                    ranks[image_id] = rank
+        return ranks
+
+    def _rank_of(self, image_id: str, sources: list[Source]) -> tuple[int, float]:
+        return min(
+            (source.typos, -weight * source.factor)
+            for source in sources
+            if (weight := self.weights[source.word].get(image_id)) is not None
+        )
+
+    def _ranked_stream(self, source: Source) -> Iterator[tuple[int, float, str]]:
+        postings = self.weights[source.word]
+        return ((source.typos, -source.factor * postings[image_id], image_id) for image_id in self.ranked[source.word])
+
+    def _single_word(
+        self, sources: list[Source], allowed: set[str] | None, min_width: int, wanted: int
+    ) -> tuple[list, int]:
+        """Top ids for one word without scoring every match: the precomputed ranked lists of the
+        catalog words it matches are merged lazily in rank order. Returns (ids, total matches)."""
+        streams = [self._ranked_stream(source) for source in sources]
+        page, seen = [], set()
+        for _typos, _score, image_id in heapq.merge(*streams):
+            if image_id in seen:
+                continue
+            seen.add(image_id)
+            if allowed is not None and image_id not in allowed:
+                continue
+            if min_width and self.entries[image_id].get("width", 0) < min_width:
+                continue
+            page.append(image_id)
+            if len(page) == wanted:
+                break
+        matched = set(self._matching_ids(sources))
+        if allowed is not None:
+            matched &= allowed
+        if min_width:
+            matched = {i for i in matched if self.entries[i].get("width", 0) >= min_width}
+        return page, len(matched)
+
+    def _matches(
+        self, per_word: list[list[Source]], allowed: set[str] | None, min_width: int
+    ) -> tuple[list[str], dict[str, tuple[int, int, float]], bool]:
+        """Candidate ids with their rank keys (-words matched, typos, -summed weight); whether all
+        words matched. Entries matching every word are found by intersecting precomputed id sets,
+        and only they are ranked; only when there are none are the partial matches ranked."""
+        id_sets = sorted((self._matching_ids(sources) for sources in per_word), key=len)
         common = id_sets[0].intersection(*id_sets[1:])
+        keys: dict[str, tuple[int, int, float]] = {}
         if common:
-            per_word = [self._sources(word) for word in words]
-            totals = {i: sum(self._score(i, sources) for sources in per_word) for i in common}
-            hits = None
+            for image_id in common:
+                ranks = [self._rank_of(image_id, sources) for sources in per_word]
+                keys[image_id] = (-len(per_word), sum(r[0] for r in ranks), sum(r[1] for r in ranks))
         else:  # no entry has every word: rank those with most words
-            totals, hits = {}, {}
-            for scores in (self._word_scores(word) for word in words):
-                for image_id, score in scores.items():
-                    totals[image_id] = totals.get(image_id, 0.0) + score
-                    hits[image_id] = hits.get(image_id, 0) + 1
-        every = bool(common)
-        candidates = list(totals)
+            for ranks in (self._ranks(sources) for sources in per_word):
+                for image_id, (typos, score) in ranks.items():
+                    hits, typos_so_far, total = keys.get(image_id, (0, 0, 0.0))
+                    keys[image_id] = (hits - 1, typos_so_far + typos, total + score)
+        candidates = list(keys)
         if allowed is not None:
             candidates = [i for i in candidates if i in allowed]
         if min_width:
             candidates = [i for i in candidates if self.entries[i].get("width", 0) >= min_width]
-        return candidates, totals, hits or {}, every
+        return candidates, keys, bool(common)
 
     def search(
         self,
@@ -213,14 +234,17 @@ class SearchIndex:
             if min_width:
                 ids = [i for i in ids if self.entries[i].get("width", 0) >= min_width]
             return SearchResult(ids[offset : offset + limit], len(ids))
-        fuzzy, suggestion = False, ""
-        if not any(word in self.weights or self._extensions(word) for word in words):
+        per_word = [self._sources(word) for word in words]
+        meant = [self._correction(word, sources) for word, sources in zip(words, per_word, strict=True)]
+        fuzzy, suggestion = meant != words, " ".join(meant)
+        if not any(per_word):  # past every word's typo budget: the closest catalog words, if any
             corrected = [self.closest_word(word) or word for word in words]
             if corrected != words and any(word in self.weights for word in corrected):
-                words, fuzzy, suggestion = corrected, True, " ".join(corrected)
-        if len(words) == 1:
-            page, total = self._single_word(words[0], allowed, min_width, offset + limit)
-            return SearchResult(page[offset:], total, fuzzy, suggestion, total > 0 or not fuzzy)
-        candidates, totals, hits, every = self._matches(words, allowed, min_width)
-        page = heapq.nsmallest(offset + limit, candidates, key=lambda i: (-hits.get(i, 1), -totals[i], i))
-        return SearchResult(page[offset:], len(candidates), fuzzy, suggestion, every)
+                per_word = [self._sources(word) for word in corrected]
+                fuzzy, suggestion = True, " ".join(corrected)
+        if len(per_word) == 1:
+            page, total = self._single_word(per_word[0], allowed, min_width, offset + limit)
+            return SearchResult(page[offset:], total, fuzzy, suggestion if fuzzy else "", total > 0 or not fuzzy)
+        candidates, keys, every = self._matches(per_word, allowed, min_width)
+        page = heapq.nsmallest(offset + limit, candidates, key=lambda i: (*keys[i], i))
+        return SearchResult(page[offset:], len(candidates), fuzzy, suggestion if fuzzy else "", every)
