@@ -77,6 +77,12 @@ ROWS = [
         "integration/app/test_api_schema.py", "test_every_operation_answers_within_its_schema", "api-schema"),
     Row("Bad input", "Random query strings on every route never give a 5xx (hypothesis)",
         "integration/app/test_api.py", "test_no_query_string_produces_a_server_error"),
+    Row("Bad input", "Raw query bytes on the socket (invalid UTF-8, overlong, NUL, controls, repeated and unknown "
+        "keys) on every route: no 5xx, every 4xx a JSON reason",
+        "integration/app/test_query_bytes.py", "test_every_route_answers_raw_query_bytes_with_a_json_4xx_or_a_success",
+        "api-query-bytes"),
+    Row("Bad input", "Unknown, repeated and undecodable parameters are reported (400 naming them), not ignored",
+        "integration/app/test_query_bytes.py", "test_unknown_repeated_and_undecodable_parameters_are_reported"),
     Row("Bad input", "Every role argument: an invalid value fails validation naming the variable",
         "integration/test_role_arguments.py", "test_every_invalid_value_fails_naming_the_variable", "role-arguments"),
     Row("Bad input", "Invalid stack-wide inputs fail site.yml before any change",

@@ -15,8 +15,9 @@ from .catalog import CatalogHolder
 from .config import Settings
 from .errors import ApiError, bad_request, not_found
 from .openapi import openapi_document
-from .queries import checked_image_id, encode_cursor, parse_search
-from .resize import CONTENT_TYPES, parse_variant, render
+from .queries import SEARCH_PARAMETERS, checked_image_id, encode_cursor, parse_search
+from .query_string import parse_query_string
+from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, parse_variant, render
 from .store import OriginalStore
 
 ACCESS_LOG = logging.getLogger("image_api.access")
@@ -53,6 +54,10 @@ class ImageApi:
         self.store = store
 
     # helpers
+
+    @staticmethod
+    def _query(allowed: tuple[str, ...] = (), ignore_unknown: bool = False) -> dict[str, str]:
+        return parse_query_string(bottle.request.environ.get("QUERY_STRING", ""), allowed, ignore_unknown)
 
     def _loaded(self):
         if self.catalog.current is None:
@@ -97,7 +102,7 @@ class ImageApi:
         return _json(200, {"status": "ready", "version": loaded.version, "images": len(loaded.index.entries)})
 
     def search(self):
-        query = parse_search(bottle.request.query.decode(), self.settings)
+        query = parse_search(self._query(SEARCH_PARAMETERS), self.settings)
         loaded = self._loaded()
         result = loaded.index.search(query.text, query.filters, query.limit, query.offset)
         end = query.offset + len(result.ids)
@@ -114,11 +119,13 @@ class ImageApi:
         return _json(200, body, cache="public, max-age=30")
 
     def image_metadata(self, image_id: str):
+        self._query()
         entry = self._entry(image_id)
         fields = ("name", "sha256", "bytes", "content_type")
         return _json(200, {**self.summary(entry), **{f: entry[f] for f in fields}}, cache="public, max-age=60")
 
     def image_alias(self, name: str):
+        self._query()
         if not name.strip():
             raise not_found("the name is blank")
         if len(name) > self.settings.max_query_length:
@@ -134,7 +141,8 @@ class ImageApi:
 
     def resized(self, image_id: str):
         entry = self._entry(image_id)
-        variant = parse_variant(bottle.request.query.decode(), self.settings)
+        # Only the edge's cache key parameters are read (see query_string.py for why others pass).
+        variant = parse_variant(self._query(VARIANT_PARAMETERS, ignore_unknown=True), self.settings)
         etag = variant.etag(entry["sha256"])
         headers = {"ETag": etag, "Cache-Control": LONG_CACHE}
         if etag in bottle.request.headers.get("If-None-Match", ""):
@@ -149,6 +157,7 @@ class ImageApi:
         return bottle.static_file(filename, root=self.settings.static_dir)
 
     def openapi(self):
+        self._query()
         return _json(200, openapi_document(self.settings), cache="public, max-age=300")
 
 

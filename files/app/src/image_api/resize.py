@@ -52,6 +52,9 @@ def _positive_int(query: Mapping[str, str], name: str) -> int | None:
     return number
 
 
+VARIANT_PARAMETERS = ("w", "h", "fit", "fmt", "q")  # the edge's cache key for /img (roles/cdn: cdn_resize_query_keys)
+
+
 def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
     width = _positive_int(query, "w") or settings.thumbnail_width
     height = _positive_int(query, "h")
