@@ -69,7 +69,7 @@ def synthetic_entries(count: int) -> list[dict]:
             "title": " ".join(words[:3]).capitalize(), "tags": sorted(set(words[1:])), "sha256": sha,
             "key": content_key(sha, image_id, "jpeg"), "content_type": "image/jpeg", "format": "jpeg",
             "width": width, "height": height, "orientation": orientation_of(width, height),
-            "bytes": 1000 + n, "colour": "#336699",
+            "bytes": 1000 + n, "colour": "#336699", "colours": [randomiser.choice(["blue", "red", "grey"])],
         })  # fmt: skip
     return entries
 

@@ -37,7 +37,10 @@ ENTRY_FIELDS: dict[str, type] = {
     "orientation": str,  # landscape | portrait | square
     "bytes": int,
     "colour": str,  # dominant colour, "#rrggbb"
+    "colours": list,  # names (COLOUR_NAMES) of the palette's colours covering 15 % or more, largest first
 }
+# Fields added after the first release, with the value an item written before them reads as.
+FIELDS_ADDED_LATER: dict[str, list] = {"colours": []}
 
 FORMATS: dict[str, tuple[str, str]] = {
     # format -> (file extension used in keys, Content-Type)
@@ -47,6 +50,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "gif": ("gif", "image/gif"),
 }
 ORIENTATIONS = ("landscape", "portrait", "square")
+# The colour words a person searches with; module_utils/colour_names.py maps a colour to one.
+COLOUR_NAMES = ("red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown", "black", "grey", "white")
 
 # The item that carries the catalog's version; slugs never start with "_", so it cannot collide.
 CATALOG_ITEM_ID = "_catalog"
@@ -150,6 +155,9 @@ def validate_entry(entry: Mapping) -> dict:
         raise CatalogSchemaError(f"entry {image_id!r}: width, height and bytes must be positive")
     if not _COLOUR.match(entry["colour"]):
         raise CatalogSchemaError(f"entry {image_id!r}: colour {entry['colour']!r} is not #rrggbb")
+    colours = entry["colours"]
+    if not all(name in COLOUR_NAMES for name in colours) or len(set(colours)) != len(colours):
+        raise CatalogSchemaError(f"entry {image_id!r}: colours must be distinct names of {', '.join(COLOUR_NAMES)}")
     if not all(isinstance(tag, str) for tag in entry["tags"]) or entry["tags"] != normalise_tags(entry["tags"]):
         raise CatalogSchemaError(f"entry {image_id!r}: tags must be lower-case, unique and sorted")
     return dict(entry)
@@ -194,10 +202,15 @@ def to_item(entry: Mapping) -> dict:
 
 
 def from_item(item: Mapping) -> dict:
-    """The entry a DynamoDB item (low-level format) holds; raises CatalogSchemaError when malformed."""
+    """The entry a DynamoDB item (low-level format) holds; raises CatalogSchemaError when malformed.
+    Attributes it does not know are left out (a newer publisher's), fields added since an item was
+    written take their default (an older publisher's), so a rolling upgrade reads both."""
     entry: dict = {}
     try:
         for field, kind in ENTRY_FIELDS.items():
+            if field not in item and field in FIELDS_ADDED_LATER:
+                entry[field] = list(FIELDS_ADDED_LATER[field])
+                continue
             value = item[field]
             if kind is int:
                 entry[field] = int(value["N"])

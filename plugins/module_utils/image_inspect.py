@@ -1,7 +1,8 @@
 # Copyright: image-delivery contributors
 # Apache License 2.0
-"""Read what the catalog needs from one image's bytes: format, displayed size, dominant colour and
-the descriptive metadata embedded in it (EXIF title, description and keywords; IPTC keywords).
+"""Read what the catalog needs from one image's bytes: format, displayed size, dominant colour, the
+names of its palette's main colours and the descriptive metadata embedded in it (EXIF title,
+description and keywords; IPTC keywords).
 
 Any file that is not a safe, decodable image of a supported format raises ImageRejected with a
 reason meant for a person. Nothing here touches Pillow's process-wide settings.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, field
+
+from ansible.module_utils.colour_names import palette_names
 
 try:
     from PIL import Image, IptcImagePlugin, UnidentifiedImageError
@@ -42,6 +45,7 @@ class ImageFacts:
     title: str = ""
     description: str = ""
     keywords: list[str] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)  # palette colour names, largest share first
 
 
 def _xp_text(value) -> str:
@@ -67,17 +71,18 @@ def _iptc_keywords(image) -> list[str]:
     return [value.decode("utf-8", errors="ignore").strip() for value in values if value]
 
 
-def dominant_colour(image) -> str:
-    """The most frequent colour of a small median-cut palette, as "#rrggbb"."""
+def palette(image) -> list[tuple[float, tuple[int, int, int]]]:
+    """A small median-cut palette of the image (transparency over white): (share of pixels, RGB),
+    largest share first."""
     sample = image.convert("RGBA")
     sample.thumbnail((COLOUR_SAMPLE_SIZE, COLOUR_SAMPLE_SIZE))
     background = Image.new("RGBA", sample.size, (255, 255, 255, 255))
     rgb = Image.alpha_composite(background, sample).convert("RGB")
     palette_image = rgb.quantize(colors=6, method=Image.Quantize.MEDIANCUT)
-    _count, index = max(palette_image.getcolors())
-    palette = palette_image.getpalette()
-    red, green, blue = palette[index * 3 : index * 3 + 3]
-    return f"#{red:02x}{green:02x}{blue:02x}"
+    values = palette_image.getpalette()
+    counts = sorted(palette_image.getcolors(), reverse=True)
+    pixels = sum(count for count, _index in counts)
+    return [(count / pixels, tuple(values[index * 3 : index * 3 + 3])) for count, index in counts]
 
 
 def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
@@ -114,10 +119,13 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
             if image_format == "jpeg":
                 image.draft("RGB", (COLOUR_SAMPLE_SIZE * 2, COLOUR_SAMPLE_SIZE * 2))
             image.load()
-            colour = dominant_colour(image)
+            shares = palette(image)
         except (OSError, SyntaxError, ValueError, IndexError, EOFError) as error:
             raise ImageRejected(f"corrupt {image_format} data: {error}") from None
     orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
-    return ImageFacts(image_format, width, height, colour, orientation, title, description, keywords)
+    _share, (red, green, blue) = shares[0]
+    colour = f"#{red:02x}{green:02x}{blue:02x}"
+    colours = palette_names(shares)
+    return ImageFacts(image_format, width, height, colour, orientation, title, description, keywords, colours)

@@ -52,6 +52,19 @@ def test_each_word_carries_its_own_typo(api):
     assert [r["id"] for r in body["results"]] == ["photos-summer-1am", "photos-by-the-water"]  # exact first
 
 
+def test_colour_filter_and_facets(api, published):
+    status, body = api.json("/api/search?colour=orange&facets=colour,format,orientation&limit=1")
+    named = sorted(i for i, e in published.entries.items() if "orange" in e["colours"])
+    assert status == 200 and body["total"] == len(named) >= 2 and body["count"] == 1
+    assert body["results"][0]["id"] == named[0] and "orange" in body["results"][0]["colours"]
+    assert body["facets"]["colour"]["orange"] == len(named)
+    assert sum(body["facets"]["format"].values()) == len(named)
+    assert "facets" not in api.json("/api/search?q=cat")[1]
+    for query, reason in [("colour=navy", "colour must be one of"), ("facets=tags,size", "not size")]:
+        status, body = api.json(f"/api/search?{query}")
+        assert status == 400 and reason in body["detail"], body
+
+
 def test_pages_follow_the_cursor_without_repeats(api, published):
     seen, cursor = [], ""
     while True:
@@ -199,7 +212,7 @@ def test_the_openapi_document_lists_exactly_the_routes(api):
               "/api/openapi.json"}  # fmt: skip
     assert set(document["paths"]) == routes
     search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert search == {"q", "tags", "format", "orientation", "min_width", "limit", "cursor"}
+    assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets"}
     resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
     assert resize == {"image_id", "w", "h", "fit", "fmt", "q"}
 

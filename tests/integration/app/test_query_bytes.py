@@ -84,7 +84,7 @@ def test_every_route_answers_raw_query_bytes_with_a_json_4xx_or_a_success(api):
 
 def test_unknown_repeated_and_undecodable_parameters_are_reported(api):
     cases = {
-        b"/api/search?q=fox&colour=red": "unknown parameter 'colour'",
+        b"/api/search?q=fox&color=red": "unknown parameter 'color'",
         b"/api/search?q=a&q=b": "q is given more than once",
         b"/api/search?q=%FF": "not valid UTF-8",
         b"/api/search?q=caf%C3": "not valid UTF-8",

@@ -32,7 +32,7 @@ def test_percent_encoded_utf8_plus_signs_and_empty_pairs():
 
 
 def test_unknown_repeated_and_undecodable_parameters_are_refused_with_the_reason():
-    assert "unknown parameter 'colour': this route takes q, limit" in refusal(b"q=fox&colour=red")
+    assert "unknown parameter 'color': this route takes q, limit" in refusal(b"q=fox&color=red")
     assert "takes no parameters" in refusal(b"x=1", ())
     assert "q is given more than once" in refusal(b"q=a&q=b")
     assert "not valid UTF-8" in refusal(b"q=%FF%FE")

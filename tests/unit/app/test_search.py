@@ -16,6 +16,7 @@ def entry(image_id: str, title: str = "", tags: tuple[str, ...] = (), **extra) -
         "format": "jpeg",
         "orientation": "landscape",
         "width": 800,
+        "colours": ["grey"],
         **extra,
     }
 
@@ -82,6 +83,34 @@ def test_the_typo_budget_grows_with_the_word():
     assert index.search("astrnuat").ids == []  # 8 letters, two typos: past the budget
     assert index.search("lake").ids == ["lake"]  # a 4-letter word that matches: no typo (like is not lake)...
     assert index.search("laek").ids == ["lake"]  # ...one that matches nothing: one (a transposition)
+
+
+def test_colour_filters_and_colour_words_count_low():
+    index = SearchIndex.build(
+        [
+            entry("a-blue-car", "Car", ("car",), colours=["blue", "grey"]),
+            entry("b-red-car", "Car", ("car", "blue"), colours=["red"]),  # tagged blue, but red
+            entry("c-blue-sky", "Sky", ("sky",), colours=["blue"]),
+        ]
+    )
+    assert index.search("car", {"colour": "blue"}).ids == ["a-blue-car"]
+    assert index.search("", {"colour": "blue"}).ids == ["a-blue-car", "c-blue-sky"]
+    assert index.search("blue car").ids == ["b-red-car", "a-blue-car"]  # the tag outweighs the palette
+    assert index.search("blue").ids == ["b-red-car", "a-blue-car", "c-blue-sky"]
+
+
+def test_facets_count_every_match_not_only_the_page():
+    result = INDEX.search("wildlife", limit=1, facets=("tags", "colour", "format", "orientation"))
+    assert result.ids == ["photos-red-fox"] and result.total == 2
+    assert result.facets["tags"] == {"wildlife": 2, "bird": 1, "fox": 1, "owl": 1, "snow": 1}
+    assert result.facets["colour"] == {"grey": 2}
+    assert result.facets["format"] == {"jpeg": 2} and result.facets["orientation"] == {"landscape": 2}
+    everything = INDEX.search("", facets=("format", "orientation"))
+    assert everything.facets == {"format": {"jpeg": 3, "png": 1}, "orientation": {"landscape": 3, "portrait": 1}}
+    filtered = INDEX.search("", {"format": "png"}, facets=("format",))
+    assert filtered.facets == {"format": {"png": 1}}
+    assert INDEX.search("fox snow", facets=("tags",)).facets["tags"]["fox"] == 1
+    assert INDEX.search("fox").facets == {}  # none asked, none counted
 
 
 def test_filters_and_paging():

@@ -38,6 +38,7 @@ def entry(image_id: str = "photos-cat", sha: str = SHA, **changes) -> dict:
         "orientation": "landscape",
         "bytes": 1234,
         "colour": "#aabbcc",
+        "colours": ["grey", "blue"],
     }
     return {**base, **changes}
 
@@ -88,6 +89,8 @@ def test_a_valid_entry_round_trips_through_a_dynamodb_item():
         ({"key": "images/elsewhere.jpg"}, "not its content key"),
         ({"orientation": "portrait"}, "orientation does not match"),
         ({"colour": "red"}, "not #rrggbb"),
+        ({"colours": ["blue", "blue"]}, "colours must be distinct names"),
+        ({"colours": ["navy"]}, "colours must be distinct names"),
         ({"tags": ["b", "a"]}, "tags must be"),
         ({"image_id": "Not A Slug"}, "not a slug"),
         ({"format": "bmp"}, "unsupported format"),
@@ -105,6 +108,14 @@ def test_malformed_items_are_refused():
     del item["sha256"]
     with pytest.raises(CatalogSchemaError, match="not a catalog entry"):
         from_item(item)
+
+
+def test_items_of_an_older_and_a_newer_publisher_read_alike():
+    older = to_item(entry())
+    del older["colours"]  # written before entries had colour names
+    assert from_item(older) == entry(colours=[])
+    newer = {**to_item(entry()), "focus": {"L": [{"N": "0.5"}, {"N": "0.5"}]}}  # a field this reader does not know
+    assert from_item(newer) == entry()
 
 
 def test_version_changes_exactly_when_an_entry_changes():

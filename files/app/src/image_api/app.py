@@ -77,7 +77,7 @@ class ImageApi:
         return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?w={self.settings.thumbnail_width}&fmt=webp"
 
     def summary(self, entry: dict) -> dict:
-        fields = ("title", "tags", "width", "height", "format", "orientation", "colour")
+        fields = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours")
         return {
             "id": entry["image_id"],
             **{name: entry[name] for name in fields},
@@ -104,7 +104,7 @@ class ImageApi:
     def search(self):
         query = parse_search(self._query(SEARCH_PARAMETERS), self.settings)
         loaded = self._loaded()
-        result = loaded.index.search(query.text, query.filters, query.limit, query.offset)
+        result = loaded.index.search(query.text, query.filters, query.limit, query.offset, query.facets)
         end = query.offset + len(result.ids)
         body = {
             "query": query.text,
@@ -116,6 +116,8 @@ class ImageApi:
             "version": loaded.version,
             "results": [self.summary(loaded.index.entries[i]) for i in result.ids],
         }
+        if query.facets:
+            body["facets"] = result.facets
         return _json(200, body, cache="public, max-age=30")
 
     def image_metadata(self, image_id: str):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .catalog_schema import FORMATS, ORIENTATIONS
+from .catalog_schema import COLOUR_NAMES, FORMATS, ORIENTATIONS
 from .config import FORMATS as OUTPUT_FORMATS
 from .config import Settings
-from .queries import MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
+from .queries import FACETS, MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
 from .resize import FITS
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -33,6 +33,7 @@ def openapi_document(settings: Settings) -> dict:
             "format",
             "orientation",
             "colour",
+            "colours",
             "url",
             "thumbnail_url",
         ],
@@ -45,6 +46,7 @@ def openapi_document(settings: Settings) -> dict:
             "format": {"type": "string", "enum": list(FORMATS)},
             "orientation": {"type": "string", "enum": list(ORIENTATIONS)},
             "colour": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
+            "colours": {"type": "array", "items": {"type": "string", "enum": list(COLOUR_NAMES)}},
             "url": {"type": "string"},
             "thumbnail_url": {"type": "string"},
         },
@@ -75,6 +77,9 @@ def openapi_document(settings: Settings) -> dict:
                         _query("format", {"type": "string", "enum": list(FORMATS)}, "Only this format"),
                         _query("orientation", {"type": "string", "enum": list(ORIENTATIONS)}, "Only this orientation"),
                         _query(
+                            "colour", {"type": "string", "enum": list(COLOUR_NAMES)}, "Only images with this colour"
+                        ),
+                        _query(
                             "min_width", {"type": "integer", "minimum": 0, "maximum": MAX_MIN_WIDTH}, "Minimum width"
                         ),
                         _query(
@@ -83,6 +88,11 @@ def openapi_document(settings: Settings) -> dict:
                             "Page size",
                         ),
                         _query("cursor", {"type": "string"}, "next_cursor of the previous page"),
+                        _query(
+                            "facets",
+                            {"type": "string"},
+                            f"Comma-separated facets to count over every match: any of {', '.join(FACETS)}",
+                        ),
                     ],
                     "responses": {
                         "200": json_ok(
@@ -98,6 +108,14 @@ def openapi_document(settings: Settings) -> dict:
                                     "next_cursor": {"type": "string", "nullable": True},
                                     "version": {"type": "string"},
                                     "results": {"type": "array", "items": summary_schema},
+                                    "facets": {
+                                        "type": "object",
+                                        "description": "Asked facets: value -> matches, most frequent first",
+                                        "additionalProperties": {
+                                            "type": "object",
+                                            "additionalProperties": {"type": "integer", "minimum": 1},
+                                        },
+                                    },
                                 },
                             }
                         ),

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .catalog_schema import FORMATS, ORIENTATIONS, normalise_tags
+from .catalog_schema import COLOUR_NAMES, FORMATS, ORIENTATIONS, normalise_tags
 from .config import Settings
 from .errors import bad_request
 
@@ -17,7 +17,8 @@ IMAGE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 200
 MAX_TAGS = 10
 MAX_MIN_WIDTH = 100_000
-SEARCH_PARAMETERS = ("q", "tags", "format", "orientation", "min_width", "limit", "cursor")
+SEARCH_PARAMETERS = ("q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets")
+FACETS = ("tags", "colour", "format", "orientation")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class SearchQuery:
     filters: dict = field(default_factory=dict)
     limit: int = 20
     offset: int = 0
+    facets: tuple[str, ...] = ()
 
 
 def encode_cursor(offset: int) -> str:
@@ -66,11 +68,24 @@ def parse_search(query: Mapping[str, str], settings: Settings) -> SearchQuery:
     orientation = query.get("orientation", "")
     if orientation and orientation not in ORIENTATIONS:
         raise bad_request(f"orientation must be one of {', '.join(ORIENTATIONS)}")
+    colour = query.get("colour", "")
+    if colour and colour not in COLOUR_NAMES:
+        raise bad_request(f"colour must be one of {', '.join(COLOUR_NAMES)}")
+    facets = tuple(dict.fromkeys(name.strip() for name in query.get("facets", "").split(",") if name.strip()))
+    unknown_facets = [name for name in facets if name not in FACETS]
+    if unknown_facets:
+        raise bad_request(f"facets are any of {', '.join(FACETS)}, not {', '.join(unknown_facets)[:60]}")
     min_width = _bounded_int(query, "min_width", 0, MAX_MIN_WIDTH, 0)
     limit = _bounded_int(query, "limit", 1, settings.max_search_limit, settings.search_limit)
     offset = decode_cursor(query["cursor"]) if query.get("cursor") else 0
-    filters = {"tags": tags, "format": image_format, "orientation": orientation, "min_width": min_width}
-    return SearchQuery(text, filters, limit, offset)
+    filters = {
+        "tags": tags,
+        "format": image_format,
+        "orientation": orientation,
+        "colour": colour,
+        "min_width": min_width,
+    }
+    return SearchQuery(text, filters, limit, offset, facets)
 
 
 def checked_image_id(image_id: str) -> str:

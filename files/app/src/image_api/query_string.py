@@ -1,7 +1,7 @@
 """The raw query string, read strictly: every byte checked, every parameter known, none repeated.
 
 Bottle decodes a query string leniently (a parameter named twice keeps the last value, one nobody
-reads is ignored), so a caller's mistake (``colour=red`` on a search that has no colour filter,
+reads is ignored), so a caller's mistake (``color=red`` on a search whose filter is spelt ``colour``,
 ``w=100&w=2000``) would silently answer something else than asked. Here each route names the
 parameters it takes, and anything else is a 400 with the reason.
 

@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 from .catalog_schema import text_tokens
 from .typos import TypoIndex, trigrams, typo_budget
 
-FIELD_WEIGHTS = (("tags", 3.0), ("title", 2.0), ("image_id", 1.0))
+# Colour names (the palette's, named at publish) count low: "blue car" ranks a blue car tagged
+# blue above one that merely is blue, and the colour= filter is the strict form.
+FIELD_WEIGHTS = (("tags", 3.0), ("title", 2.0), ("image_id", 1.0), ("colours", 0.5))
+# Facet name -> the entry field its values come from (a list or one value).
+FACET_FIELDS = {"tags": "tags", "colour": "colours", "format": "format", "orientation": "orientation"}
+FACET_VALUES = 20  # values per facet in an answer, most frequent first
 PREFIX_FACTOR = 0.5
 TYPO_FACTORS = {1: 0.6, 2: 0.4}
 MIN_PREFIX = 2
@@ -51,6 +56,7 @@ class SearchResult:
     fuzzy: bool = False
     suggestion: str = ""
     matched_all_words: bool = True
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> matches
 
 
 @dataclass
@@ -81,6 +87,8 @@ class SearchIndex:
                     postings[image_id] = max(postings.get(image_id, 0.0), weight)
             for tag in entry.get("tags", []):
                 index.by_value.setdefault(("tags", tag), set()).add(image_id)
+            for colour in entry.get("colours", []):
+                index.by_value.setdefault(("colour", colour), set()).add(image_id)
             for name in ("format", "orientation"):
                 index.by_value.setdefault((name, entry.get(name, "")), set()).add(image_id)
         index.vocabulary = sorted(index.weights)
@@ -118,7 +126,7 @@ class SearchIndex:
     def _allowed(self, filters: Mapping) -> tuple[set[str] | None, int]:
         """Ids passing the set-based filters (None: no such filter) and the minimum width."""
         sets = [self.by_value.get(("tags", tag), set()) for tag in filters.get("tags") or []]
-        for name in ("format", "orientation"):
+        for name in ("format", "orientation", "colour"):
             if filters.get(name):
                 sets.append(self.by_value.get((name, filters[name]), set()))
         allowed = set.intersection(*sorted(sets, key=len)) if sets else None
@@ -189,7 +197,7 @@ class SearchIndex:
             matched &= allowed
         if min_width:
             matched = {i for i in matched if self.entries[i].get("width", 0) >= min_width}
-        return page, len(matched)
+        return page, matched
 
     def _matches(
         self, per_word: list[list[Source]], allowed: set[str] | None, min_width: int
@@ -216,24 +224,49 @@ class SearchIndex:
             candidates = [i for i in candidates if self.entries[i].get("width", 0) >= min_width]
         return candidates, keys, bool(common)
 
+    def facet_counts(self, ids: Iterable[str] | None, names: Iterable[str]) -> dict[str, dict[str, int]]:
+        """value -> number of the ids (None: the whole catalog) per facet, FACET_VALUES most frequent."""
+        counts: dict[str, dict[str, int]] = {}
+        for name in names:
+            field_name = FACET_FIELDS[name]
+            if ids is None:  # the whole catalog: the filter index already holds the answer
+                found = {value: len(members) for (kind, value), members in self.by_value.items() if kind == name}
+            else:
+                found = {}
+                for image_id in ids:
+                    value = self.entries[image_id].get(field_name)
+                    for item in value if isinstance(value, list) else [value]:
+                        found[item] = found.get(item, 0) + 1
+            top = sorted(
+                ((count, value) for value, count in found.items() if count and value), key=lambda p: (-p[0], p[1])
+            )
+            counts[name] = {value: count for count, value in top[:FACET_VALUES]}
+        return counts
+
     def search(
         self,
         query: str,
         filters: Mapping | None = None,
         limit: int = 20,
         offset: int = 0,
+        facets: Iterable[str] = (),
     ) -> SearchResult:
         """Ranked ids for a query (an empty query lists everything by id), after filters
-        (tags: all required; format; orientation; min_width), paged by offset and limit."""
+        (tags: all required; format; orientation; colour; min_width), paged by offset and limit,
+        with the counts of the named facets over every match."""
         words = text_tokens(query)
-        allowed, min_width = self._allowed(filters or {})
+        filters = filters or {}
+        allowed, min_width = self._allowed(filters)
+        facets = tuple(facets)
         if not words:
             ids = self.order
             if allowed is not None:
                 ids = sorted(allowed) if len(allowed) * 8 < len(ids) else [i for i in ids if i in allowed]
             if min_width:
                 ids = [i for i in ids if self.entries[i].get("width", 0) >= min_width]
-            return SearchResult(ids[offset : offset + limit], len(ids))
+            whole = allowed is None and not min_width
+            counts = self.facet_counts(None if whole else ids, facets)
+            return SearchResult(ids[offset : offset + limit], len(ids), facets=counts)
         per_word = [self._sources(word) for word in words]
         meant = [self._correction(word, sources) for word, sources in zip(words, per_word, strict=True)]
         fuzzy, suggestion = meant != words, " ".join(meant)
@@ -242,9 +275,13 @@ class SearchIndex:
             if corrected != words and any(word in self.weights for word in corrected):
                 per_word = [self._sources(word) for word in corrected]
                 fuzzy, suggestion = True, " ".join(corrected)
+        suggestion = suggestion if fuzzy else ""
         if len(per_word) == 1:
-            page, total = self._single_word(per_word[0], allowed, min_width, offset + limit)
-            return SearchResult(page[offset:], total, fuzzy, suggestion if fuzzy else "", total > 0 or not fuzzy)
+            page, matched = self._single_word(per_word[0], allowed, min_width, offset + limit)
+            total = len(matched)
+            counts = self.facet_counts(matched, facets)
+            return SearchResult(page[offset:], total, fuzzy, suggestion, total > 0 or not fuzzy, counts)
         candidates, keys, every = self._matches(per_word, allowed, min_width)
         page = heapq.nsmallest(offset + limit, candidates, key=lambda i: (*keys[i], i))
-        return SearchResult(page[offset:], len(candidates), fuzzy, suggestion if fuzzy else "", every)
+        counts = self.facet_counts(candidates, facets)
+        return SearchResult(page[offset:], len(candidates), fuzzy, suggestion, every, counts)
