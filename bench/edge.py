@@ -68,7 +68,7 @@ def miss_latencies(edge: str, count: int) -> dict:
     samples = []
     for _ in range(count):
         started = time.perf_counter()
-        get(f"{edge}/api/search?q=sea&n={uuid.uuid4().hex}")
+        get(f"{edge}/api/search?q=sea&_={uuid.uuid4().hex}")
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return {

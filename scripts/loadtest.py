@@ -86,7 +86,7 @@ class Probe:
         while self.running:
             started = time.time()
             try:
-                query = f"{self.url}/api/search?q=sea&probe={uuid.uuid4().hex}"
+                query = f"{self.url}/api/search?q=sea&_={uuid.uuid4().hex}"
                 with urllib.request.urlopen(query, timeout=10) as answer:
                     answer.read()
                     status = answer.status

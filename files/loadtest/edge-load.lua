@@ -22,7 +22,7 @@ function request()
   if mode == "hit" then
     return wrk.format("GET", "/api/search?q=" .. word)
   end
-  return wrk.format("GET", "/api/search?q=" .. word .. "&load=" .. number .. "-" .. sent .. "-" .. math.random(1000000000))
+  return wrk.format("GET", "/api/search?q=" .. word .. "&_=" .. number .. "-" .. sent .. "-" .. math.random(1000000000))
 end
 
 function response(status, headers, body)

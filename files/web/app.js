@@ -1,4 +1,5 @@
-// Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor.
+// Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor, and
+// offers the result set's colours (the colour facet) as filter chips; the URL holds q and colour.
 "use strict";
 
 const form = document.getElementById("search");
@@ -9,9 +10,16 @@ const suggestion = document.getElementById("suggestion");
 const suggestionLink = document.getElementById("suggestion-link");
 const empty = document.getElementById("empty");
 const more = document.getElementById("more");
+const colourChips = document.getElementById("colours");
+// What each colour name of the catalog looks like on a chip.
+const SWATCHES = {
+  red: "#d22", orange: "#f80", yellow: "#ed2", green: "#3a4", teal: "#199", blue: "#36c",
+  purple: "#83b", pink: "#e6a", brown: "#852", black: "#111", grey: "#888", white: "#fff",
+};
 const THUMBNAIL_WIDTHS = [256, 320, 480, 640];
 let nextCursor = null;
 let currentQuery = "";
+let currentColour = "";
 
 function thumbnail(item) {
   const base = `/img/${encodeURIComponent(item.id)}`;
@@ -42,7 +50,9 @@ function card(item) {
 
 async function search(query, cursor) {
   const params = new URLSearchParams({ q: query, limit: "24" });
+  if (currentColour) params.set("colour", currentColour);
   if (cursor) params.set("cursor", cursor);
+  else params.set("facets", "colour");
   statusLine.textContent = "Searching…";
   let body;
   try {
@@ -53,7 +63,10 @@ async function search(query, cursor) {
     statusLine.textContent = `Search failed: ${error.message}`;
     return;
   }
-  if (!cursor) results.replaceChildren();
+  if (!cursor) {
+    results.replaceChildren();
+    showColours(body.facets.colour);
+  }
   results.append(...body.results.map(card));
   nextCursor = body.next_cursor;
   more.hidden = !nextCursor;
@@ -66,11 +79,33 @@ async function search(query, cursor) {
     : "";
 }
 
+function showColours(counts) {
+  const names = Object.keys(counts);
+  if (currentColour && !names.includes(currentColour)) names.unshift(currentColour);
+  colourChips.replaceChildren(
+    ...names.map((name) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.textContent = `${name} ${counts[name] || 0}`;
+      chip.setAttribute("aria-pressed", String(name === currentColour));
+      chip.style.setProperty("--swatch", SWATCHES[name] || "#888");
+      chip.addEventListener("click", () => {
+        currentColour = currentColour === name ? "" : name;
+        run(input.value);
+      });
+      return chip;
+    }),
+  );
+  colourChips.hidden = names.length < 2 && !currentColour;
+}
+
 function run(query) {
   currentQuery = query.trim();
   const url = new URL(window.location);
   if (currentQuery) url.searchParams.set("q", currentQuery);
   else url.searchParams.delete("q");
+  if (currentColour) url.searchParams.set("colour", currentColour);
+  else url.searchParams.delete("colour");
   window.history.replaceState(null, "", url);
   search(currentQuery, null);
 }
@@ -86,5 +121,7 @@ suggestionLink.addEventListener("click", (event) => {
 });
 more.addEventListener("click", () => search(currentQuery, nextCursor));
 
-input.value = new URLSearchParams(window.location.search).get("q") || "";
+const initial = new URLSearchParams(window.location.search);
+input.value = initial.get("q") || "";
+currentColour = initial.get("colour") || "";
 run(input.value);

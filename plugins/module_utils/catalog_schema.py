@@ -38,9 +38,10 @@ ENTRY_FIELDS: dict[str, type] = {
     "bytes": int,
     "colour": str,  # dominant colour, "#rrggbb"
     "colours": list,  # names (COLOUR_NAMES) of the palette's colours covering 15 % or more, largest first
+    "phash": str,  # 64-bit difference hash, 16 hex digits (module_utils/image_hash.py); "" when unknown
 }
 # Fields added after the first release, with the value an item written before them reads as.
-FIELDS_ADDED_LATER: dict[str, list] = {"colours": []}
+FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": ""}
 
 FORMATS: dict[str, tuple[str, str]] = {
     # format -> (file extension used in keys, Content-Type)
@@ -63,6 +64,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_PHASH = re.compile(r"^[0-9a-f]{16}$")
 _STOP_WORDS = frozenset(
     {"a", "an", "and", "at", "by", "for", "from", "in", "is", "of", "on", "the", "this", "that", "to", "with"}
 )
@@ -155,6 +157,8 @@ def validate_entry(entry: Mapping) -> dict:
         raise CatalogSchemaError(f"entry {image_id!r}: width, height and bytes must be positive")
     if not _COLOUR.match(entry["colour"]):
         raise CatalogSchemaError(f"entry {image_id!r}: colour {entry['colour']!r} is not #rrggbb")
+    if entry["phash"] and not _PHASH.match(entry["phash"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: phash {entry['phash']!r} is not 16 hex digits")
     colours = entry["colours"]
     if not all(name in COLOUR_NAMES for name in colours) or len(set(colours)) != len(colours):
         raise CatalogSchemaError(f"entry {image_id!r}: colours must be distinct names of {', '.join(COLOUR_NAMES)}")
@@ -209,7 +213,8 @@ def from_item(item: Mapping) -> dict:
     try:
         for field, kind in ENTRY_FIELDS.items():
             if field not in item and field in FIELDS_ADDED_LATER:
-                entry[field] = list(FIELDS_ADDED_LATER[field])
+                default = FIELDS_ADDED_LATER[field]
+                entry[field] = list(default) if isinstance(default, list) else default
                 continue
             value = item[field]
             if kind is int:

@@ -1,7 +1,7 @@
 # Copyright: image-delivery contributors
 # Apache License 2.0
 """Read what the catalog needs from one image's bytes: format, displayed size, dominant colour, the
-names of its palette's main colours and the descriptive metadata embedded in it (EXIF title,
+names of its palette's main colours, a perceptual hash and the descriptive metadata embedded in it (EXIF title,
 description and keywords; IPTC keywords).
 
 Any file that is not a safe, decodable image of a supported format raises ImageRejected with a
@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from ansible.module_utils.colour_names import palette_names
+from ansible.module_utils.image_hash import difference_hash
 
 try:
     from PIL import Image, IptcImagePlugin, UnidentifiedImageError
@@ -46,6 +47,7 @@ class ImageFacts:
     description: str = ""
     keywords: list[str] = field(default_factory=list)
     colours: list[str] = field(default_factory=list)  # palette colour names, largest share first
+    phash: str = ""  # difference hash of the image as displayed (image_hash.py)
 
 
 def _xp_text(value) -> str:
@@ -71,13 +73,16 @@ def _iptc_keywords(image) -> list[str]:
     return [value.decode("utf-8", errors="ignore").strip() for value in values if value]
 
 
-def palette(image) -> list[tuple[float, tuple[int, int, int]]]:
-    """A small median-cut palette of the image (transparency over white): (share of pixels, RGB),
-    largest share first."""
+def small_rgb(image):
+    """A thumbnail of the image (COLOUR_SAMPLE_SIZE at most), transparency laid over white."""
     sample = image.convert("RGBA")
     sample.thumbnail((COLOUR_SAMPLE_SIZE, COLOUR_SAMPLE_SIZE))
     background = Image.new("RGBA", sample.size, (255, 255, 255, 255))
-    rgb = Image.alpha_composite(background, sample).convert("RGB")
+    return Image.alpha_composite(background, sample).convert("RGB")
+
+
+def palette(rgb) -> list[tuple[float, tuple[int, int, int]]]:
+    """A small median-cut palette of an RGB image: (share of pixels, RGB), largest share first."""
     palette_image = rgb.quantize(colors=6, method=Image.Quantize.MEDIANCUT)
     values = palette_image.getpalette()
     counts = sorted(palette_image.getcolors(), reverse=True)
@@ -119,13 +124,15 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
             if image_format == "jpeg":
                 image.draft("RGB", (COLOUR_SAMPLE_SIZE * 2, COLOUR_SAMPLE_SIZE * 2))
             image.load()
-            shares = palette(image)
+            thumbnail = small_rgb(image)
         except (OSError, SyntaxError, ValueError, IndexError, EOFError) as error:
             raise ImageRejected(f"corrupt {image_format} data: {error}") from None
     orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+    shares = palette(thumbnail)
+    phash = difference_hash(thumbnail, orientation)
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     _share, (red, green, blue) = shares[0]
     colour = f"#{red:02x}{green:02x}{blue:02x}"
     colours = palette_names(shares)
-    return ImageFacts(image_format, width, height, colour, orientation, title, description, keywords, colours)
+    return ImageFacts(image_format, width, height, colour, orientation, title, description, keywords, colours, phash)

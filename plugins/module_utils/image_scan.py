@@ -41,7 +41,7 @@ def _default_yaml_loader() -> Callable[[str], object]:
 DEFAULT_INCLUDE = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
 DEFAULT_EXCLUDE = [".*", "*/.*"]
 SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
-CACHE_FORMAT = 2  # 2: entries carry their palette's colour names
+CACHE_FORMAT = 2  # 2: entries carry their palette's colour names and a perceptual hash
 
 
 @dataclass
@@ -146,6 +146,7 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
         "bytes": len(data),
         "colour": facts.colour,
         "colours": facts.colours,
+        "phash": facts.phash,
     }
 
 

@@ -147,6 +147,14 @@ duplicates:
   returned: always
   type: list
   elements: list
+near_duplicates:
+  description:
+    - Pairs of images whose perceptual hashes differ by 3 bits or fewer (re-encoded, resized or lightly
+      edited copies), each as C([id, id, differing bits]); identical files are among them too.
+  returned: always
+  type: list
+  elements: list
+  sample: [[photos-lake, photos-lake-small, 2]]
 stats:
   description: C(files) selected, C(indexed) (read and decoded), C(from_cache).
   returned: always
@@ -160,6 +168,7 @@ from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.catalog_schema import catalog_diff, catalog_version
+from ansible.module_utils.image_hash import hashes_of, near_duplicates
 from ansible.module_utils.image_inspect import Image
 from ansible.module_utils.image_scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, scan
 
@@ -240,6 +249,7 @@ def main() -> None:
         version=catalog_version(result.entries),
         skipped=result.skipped,
         duplicates=result.duplicates,
+        near_duplicates=near_duplicates(hashes_of(result.entries)),
         stats=result.stats,
         changes=diff,
     )

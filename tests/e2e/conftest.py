@@ -144,7 +144,7 @@ class SteadyLoad:
     def loop(self) -> None:
         while self.running:
             try:
-                status = self.stack.get(f"/api/search?q=sea&n={uuid.uuid4().hex}", timeout=10).status
+                status = self.stack.get(f"/api/search?q=sea&_={uuid.uuid4().hex}", timeout=10).status
             except OSError:
                 status = 0
             self.results.append((time.monotonic(), status))
@@ -200,7 +200,7 @@ def requests_right_after(stack: Stack, count: int = 40, pause: float = 0.1) -> l
     """The page and searches that miss the cache, through the edge, at once (0 for no answer)."""
     statuses = []
     for number in range(count):
-        path = "/" if number % 4 == 0 else f"/api/search?q=sea&first={uuid.uuid4().hex}"
+        path = "/" if number % 4 == 0 else f"/api/search?q=sea&_={uuid.uuid4().hex}"
         try:
             statuses.append(stack.get(path, timeout=10).status)
         except OSError:

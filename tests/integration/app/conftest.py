@@ -64,6 +64,8 @@ def published(local_aws, tmp_path_factory) -> Published:
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(DEMO / relative, folder / relative)
     write(folder, "generated/tall-rotated.jpg", image_bytes((400, 200), (0, 90, 200), exif={EXIF_ORIENTATION: 6}))
+    # The demo's forest path, stored turned a quarter with EXIF saying so: "more like this" finds it.
+    shutil.copyfile(DEMO / "exif/forest-path-rotated.jpg", folder / "generated/forest-path-rotated.jpg")
     entries = scan(folder).entries
     ddb, s3 = local_aws.client("dynamodb"), local_aws.client("s3")
     ddb.create_table(

@@ -65,6 +65,16 @@ def test_colour_filter_and_facets(api, published):
         assert status == 400 and reason in body["detail"], body
 
 
+def test_more_like_this_ranks_the_rotated_copy_first(api, published):
+    status, body = api.json("/api/images/photos-forest-path/similar?limit=3")
+    assert status == 200 and body["id"] == "photos-forest-path" and 1 <= body["count"] <= 3
+    assert body["results"][0]["id"] == "generated-forest-path-rotated", body["results"]
+    scores = [result["score"] for result in body["results"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0.5
+    assert api.json("/api/images/no-such-image/similar")[0] == 404
+    assert api.json("/api/images/photos-forest-path/similar?limit=0")[0] == 400
+
+
 def test_pages_follow_the_cursor_without_repeats(api, published):
     seen, cursor = [], ""
     while True:
@@ -208,11 +218,11 @@ def test_header_injection_through_an_alias_is_impossible(api):
 def test_the_openapi_document_lists_exactly_the_routes(api):
     status, document = api.json("/api/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.")
-    routes = {"/healthz", "/readyz", "/api/search", "/api/images/{image_id}", "/image/{name}", "/img/{image_id}",
-              "/api/openapi.json"}  # fmt: skip
+    routes = {"/healthz", "/readyz", "/api/search", "/api/images/{image_id}", "/api/images/{image_id}/similar",
+              "/image/{name}", "/img/{image_id}", "/api/openapi.json"}  # fmt: skip
     assert set(document["paths"]) == routes
     search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
-    assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets"}
+    assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets", "_"}
     resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
     assert resize == {"image_id", "w", "h", "fit", "fmt", "q"}
 

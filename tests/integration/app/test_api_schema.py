@@ -17,8 +17,8 @@ from tests.helpers.reliability import record
 
 # Every route of the document but the document itself (schemathesis leaves out the operation it
 # loaded the schema from; the API tests read it).
-OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/search", "GET /api/images/{image_id}", "GET /image/{name}",
-              "GET /img/{image_id}"]  # fmt: skip
+OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/search", "GET /api/images/{image_id}",
+              "GET /api/images/{image_id}/similar", "GET /image/{name}", "GET /img/{image_id}"]  # fmt: skip
 # Every check but one: "schema-valid data is accepted" cannot hold for rules OpenAPI 3.0 has no
 # words for (a cursor must be one the API issued; fit=cover needs both w and h). The reverse check,
 # schema-invalid data is rejected with a 4xx, runs.

@@ -61,8 +61,28 @@ def test_results_are_reachable_with_the_keyboard(browser_page):
     page = browser_page
     search(page, "lake")
     expect(page.locator("#results li").first).to_be_visible()
+    chips = page.locator("#colours:not([hidden]) button").count()
     page.get_by_role("searchbox", name="Search images").focus()
-    for _ in range(2):  # the search button, then the first result
+    for _ in range(2 + chips):  # the search button, the colour chips, then the first result
         page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.closest('#results') !== null")
     assert focused
+
+
+def test_colour_chips_filter_the_results_and_the_url_keeps_the_choice(browser_page, api):
+    page = browser_page
+    page.goto(page.url.split("?")[0] + "?q=")
+    orange = api.json("/api/search?colour=orange&limit=1")[1]["total"]
+    chip = page.locator("#colours").get_by_role("button", name=f"orange {orange}")
+    expect(chip).to_have_attribute("aria-pressed", "false")
+    chip.click()
+    expect(page.locator("#results li")).to_have_count(orange)
+    expect(page.locator("#colours").get_by_role("button", name=f"orange {orange}")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert "colour=orange" in page.url
+    page.reload()  # the URL holds the state
+    expect(page.locator("#results li")).to_have_count(orange)
+    page.locator("#colours").get_by_role("button", name=f"orange {orange}").click()  # off again
+    expect(page.locator("#results li")).to_have_count(api.json("/readyz")[1]["images"])
+    assert "colour=" not in page.url

@@ -39,6 +39,7 @@ def entry(image_id: str = "photos-cat", sha: str = SHA, **changes) -> dict:
         "bytes": 1234,
         "colour": "#aabbcc",
         "colours": ["grey", "blue"],
+        "phash": "0f0f33cc0f0f33cc",
     }
     return {**base, **changes}
 
@@ -91,6 +92,7 @@ def test_a_valid_entry_round_trips_through_a_dynamodb_item():
         ({"colour": "red"}, "not #rrggbb"),
         ({"colours": ["blue", "blue"]}, "colours must be distinct names"),
         ({"colours": ["navy"]}, "colours must be distinct names"),
+        ({"phash": "0F0F33CC0F0F33CC"}, "not 16 hex digits"),
         ({"tags": ["b", "a"]}, "tags must be"),
         ({"image_id": "Not A Slug"}, "not a slug"),
         ({"format": "bmp"}, "unsupported format"),
@@ -112,8 +114,8 @@ def test_malformed_items_are_refused():
 
 def test_items_of_an_older_and_a_newer_publisher_read_alike():
     older = to_item(entry())
-    del older["colours"]  # written before entries had colour names
-    assert from_item(older) == entry(colours=[])
+    del older["colours"], older["phash"]  # written before entries had colour names and hashes
+    assert from_item(older) == entry(colours=[], phash="")
     newer = {**to_item(entry()), "focus": {"L": [{"N": "0.5"}, {"N": "0.5"}]}}  # a field this reader does not know
     assert from_item(newer) == entry()
 

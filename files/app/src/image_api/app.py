@@ -15,7 +15,7 @@ from .catalog import CatalogHolder
 from .config import Settings
 from .errors import ApiError, bad_request, not_found
 from .openapi import openapi_document
-from .queries import SEARCH_PARAMETERS, checked_image_id, encode_cursor, parse_search
+from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
 from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, parse_variant, render
 from .store import OriginalStore
@@ -126,6 +126,20 @@ class ImageApi:
         fields = ("name", "sha256", "bytes", "content_type")
         return _json(200, {**self.summary(entry), **{f: entry[f] for f in fields}}, cache="public, max-age=60")
 
+    def similar_images(self, image_id: str):
+        query = self._query(("limit",))
+        limit = bounded_int(query, "limit", 1, self.settings.max_search_limit, self.settings.search_limit)
+        entry = self._entry(image_id)
+        loaded = self._loaded()
+        found = loaded.similar.similar(entry["image_id"], limit) if loaded.similar else []
+        body = {
+            "id": entry["image_id"],
+            "count": len(found),
+            "version": loaded.version,
+            "results": [{**self.summary(loaded.index.entries[i]), "score": score} for i, score in found],
+        }
+        return _json(200, body, cache="public, max-age=60")
+
     def image_alias(self, name: str):
         self._query()
         if not name.strip():
@@ -183,6 +197,7 @@ def create_app(settings: Settings, catalog: CatalogHolder, store: OriginalStore 
         ("/readyz", api.readyz),
         ("/api/search", api.search),
         ("/api/images/<image_id>", api.image_metadata),
+        ("/api/images/<image_id>/similar", api.similar_images),
         ("/image/<name>", api.image_alias),
         ("/img/<image_id>", api.resized),
         ("/api/openapi.json", api.openapi),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .catalog_schema import CATALOG_ITEM_ID, CatalogSchemaError, from_item, read_catalog_item, validate_entry
 from .search import SearchIndex
+from .similar import SimilarIndex
 
 LOG = logging.getLogger("image_api.catalog")
 
@@ -22,6 +23,7 @@ class LoadedCatalog:
     index: SearchIndex
     loaded_at: float
     malformed: int = 0
+    similar: SimilarIndex | None = None
 
 
 class TableSource:
@@ -79,7 +81,8 @@ class CatalogHolder:
             self.last_error = f"{type(error).__name__}: {error}"
             LOG.warning("catalog load failed: %s", self.last_error)
             return False
-        self.current = LoadedCatalog(version, SearchIndex.build(entries), time.time(), malformed)
+        index, similar = SearchIndex.build(entries), SimilarIndex.build(entries)
+        self.current = LoadedCatalog(version, index, time.time(), malformed, similar)
         self.last_error = ""
         LOG.info("catalog %s loaded: %d entries, %d malformed", version or "(none)", len(entries), malformed)
         return True

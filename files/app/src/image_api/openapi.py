@@ -93,6 +93,7 @@ def openapi_document(settings: Settings) -> dict:
                             {"type": "string"},
                             f"Comma-separated facets to count over every match: any of {', '.join(FACETS)}",
                         ),
+                        _query("_", {"type": "string"}, "A cache buster: any value, changes nothing but the cache key"),
                     ],
                     "responses": {
                         "200": json_ok(
@@ -130,6 +131,49 @@ def openapi_document(settings: Settings) -> dict:
                     "summary": "Metadata of one image",
                     "parameters": [ID_PARAMETER],
                     "responses": {"200": json_ok(summary_schema), "400": ERROR, "404": ERROR},
+                }
+            },
+            "/api/images/{image_id}/similar": {
+                "get": {
+                    "summary": "More like this: the closest images by perceptual hash, tags and colours",
+                    "parameters": [
+                        ID_PARAMETER,
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": settings.max_search_limit},
+                            "How many",
+                        ),
+                    ],
+                    "responses": {
+                        "200": json_ok(
+                            {
+                                "type": "object",
+                                "required": ["id", "count", "version", "results"],
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "count": {"type": "integer", "minimum": 0},
+                                    "version": {"type": "string"},
+                                    "results": {
+                                        "type": "array",
+                                        "items": {
+                                            "allOf": [
+                                                summary_schema,
+                                                {
+                                                    "type": "object",
+                                                    "required": ["score"],
+                                                    "properties": {
+                                                        "score": {"type": "number", "minimum": 0, "maximum": 1}
+                                                    },
+                                                },
+                                            ]
+                                        },
+                                    },
+                                },
+                            }
+                        ),
+                        "400": ERROR,
+                        "404": ERROR,
+                    },
                 }
             },
             "/image/{name}": {

@@ -17,7 +17,9 @@ IMAGE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 200
 MAX_TAGS = 10
 MAX_MIN_WIDTH = 100_000
-SEARCH_PARAMETERS = ("q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets")
+# "_" is read and ignored: a cache buster (any value) for clients that must reach the origin, as
+# jQuery's cache: false sends it; being known, it is the one parameter that changes nothing.
+SEARCH_PARAMETERS = ("q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets", "_")
 FACETS = ("tags", "colour", "format", "orientation")
 
 
@@ -45,7 +47,7 @@ def decode_cursor(cursor: str) -> int:
     return offset
 
 
-def _bounded_int(query: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+def bounded_int(query: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
     raw = query.get(name, "")
     if raw == "":
         return default
@@ -75,8 +77,8 @@ def parse_search(query: Mapping[str, str], settings: Settings) -> SearchQuery:
     unknown_facets = [name for name in facets if name not in FACETS]
     if unknown_facets:
         raise bad_request(f"facets are any of {', '.join(FACETS)}, not {', '.join(unknown_facets)[:60]}")
-    min_width = _bounded_int(query, "min_width", 0, MAX_MIN_WIDTH, 0)
-    limit = _bounded_int(query, "limit", 1, settings.max_search_limit, settings.search_limit)
+    min_width = bounded_int(query, "min_width", 0, MAX_MIN_WIDTH, 0)
+    limit = bounded_int(query, "limit", 1, settings.max_search_limit, settings.search_limit)
     offset = decode_cursor(query["cursor"]) if query.get("cursor") else 0
     filters = {
         "tags": tags,

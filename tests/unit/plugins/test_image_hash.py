@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from ansible.module_utils.image_hash import MAX_BAND_MEMBERS, difference_hash, hamming, near_duplicates
+from ansible.module_utils.image_inspect import inspect_image
+from PIL import Image, ImageDraw, ImageFilter
+
+from tests.helpers.images import EXIF_ORIENTATION
+
+
+def encoded(image: Image.Image, fmt: str = "JPEG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def scene(seed: int) -> Image.Image:
+    """A picture of random shapes, different for every seed."""
+    randomiser = random.Random(seed)
+    image = Image.new("RGB", (320, 240), (randomiser.randrange(256), 120, 90))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = randomiser.randrange(300), randomiser.randrange(220)
+        colour = tuple(randomiser.randrange(256) for _ in range(3))
+        draw.ellipse((x, y, x + randomiser.randrange(20, 140), y + randomiser.randrange(20, 140)), fill=colour)
+    return image
+
+
+def phash(data: bytes) -> str:
+    return inspect_image(data, 50_000_000).phash
+
+
+def test_a_reencoded_resized_or_blurred_copy_stays_within_a_few_bits_and_other_pictures_do_not():
+    original = scene(1)
+    base = phash(encoded(original, "PNG"))
+    copies = [
+        encoded(original, quality=40),
+        encoded(original.resize((160, 120)), "WEBP"),
+        encoded(original.filter(ImageFilter.GaussianBlur(1.5)), "PNG"),
+    ]
+    assert all(hamming(base, phash(copy)) <= 3 for copy in copies), [hamming(base, phash(c)) for c in copies]
+    others = [hamming(base, phash(encoded(scene(seed), "PNG"))) for seed in range(2, 12)]
+    assert min(others) > 10, others
+
+
+def test_the_hash_is_taken_upright_whatever_the_exif_orientation():
+    original = scene(3)
+    rotated = original.rotate(90, expand=True)  # stored turned a quarter; EXIF 6 turns it back
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 6
+    assert hamming(phash(encoded(original, "PNG")), phash(encoded(rotated, "JPEG", exif=exif, quality=95))) <= 3
+    assert difference_hash(original) == difference_hash(original.rotate(90, expand=True), exif_orientation=6)
+
+
+def test_near_duplicates_come_from_the_bands_and_match_a_full_comparison():
+    randomiser = random.Random(5)
+    hashes = {f"img-{n}": f"{randomiser.getrandbits(64):016x}" for n in range(300)}
+    flipped = int(hashes["img-7"], 16) ^ 0b1010000000000000000000000000000000000000000000000001  # 3 bits
+    hashes["img-copy"] = f"{flipped:016x}"
+    hashes["img-unknown"] = ""
+    expected = sorted(
+        [a, b, hamming(hashes[a], hashes[b])]
+        for a in hashes
+        for b in hashes
+        if a < b and hashes[a] and hashes[b] and hamming(hashes[a], hashes[b]) <= 3
+    )
+    assert near_duplicates(hashes) == expected and ["img-7", "img-copy", 3] in expected
+    with pytest.raises(ValueError):
+        near_duplicates(hashes, max_bits=4)
+
+
+def test_a_band_value_shared_by_too_many_images_is_not_compared_pairwise():
+    hashes = {f"flat-{n}": "0000000000000000" for n in range(MAX_BAND_MEMBERS + 1)}
+    assert near_duplicates(hashes) == []
