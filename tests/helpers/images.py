@@ -49,3 +49,40 @@ def write(folder: Path, relative: str, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def _s15(value: float) -> bytes:
+    return round(value * 65536).to_bytes(4, "big", signed=True)
+
+
+def rgb_matrix_profile(description: str, colorants: tuple, gamma: float) -> bytes:
+    """An ICC v2 display profile built from its published numbers (D50-adapted colorants, one
+    gamma for the three channels): what a camera or editor embeds for Adobe RGB or Display P3."""
+
+    def xyz(values: tuple[float, float, float]) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(_s15(v) for v in values)
+
+    text = description.encode("ascii") + b"\0"
+    desc = b"desc\0\0\0\0" + len(text).to_bytes(4, "big") + text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    curve = b"curv\0\0\0\0" + (1).to_bytes(4, "big") + round(gamma * 256).to_bytes(2, "big") + b"\0\0"
+    tags = [(b"desc", desc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"rXYZ", xyz(colorants[0])),
+            (b"gXYZ", xyz(colorants[1])), (b"bXYZ", xyz(colorants[2])), (b"rTRC", curve), (b"gTRC", curve),
+            (b"bTRC", curve), (b"cprt", b"text\0\0\0\0" + b"no copyright, test data\0")]  # fmt: skip
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += signature + (offset + len(data)).to_bytes(4, "big") + len(body).to_bytes(4, "big")
+        data += body
+    size = offset + len(data)
+    header = (size.to_bytes(4, "big") + b"\0\0\0\0" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + b"\0" * 12 + b"acsp"
+              + b"\0" * 24 + b"\0\0\0\0" + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 48)  # fmt: skip
+    return header + len(tags).to_bytes(4, "big") + table + data
+
+
+# Adobe RGB (1998): its colorants adapted to D50 and its 2.2 (563/256) gamma, as Adobe publishes them.
+ADOBE_RGB = rgb_matrix_profile(
+    "Adobe RGB (1998) test copy",
+    ((0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446)),
+    2.19921875,
+)

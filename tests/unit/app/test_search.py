@@ -61,6 +61,12 @@ def test_every_query_word_carries_its_own_typos_also_when_the_others_match_exact
     assert INDEX.search("wildlfie fox").ids == ["photos-red-fox"]  # a transposition in an 8-letter word
 
 
+def test_only_the_last_word_is_a_prefix_the_one_being_typed():
+    assert INDEX.search("fox sno").ids == ["photos-red-fox"]  # snow (and snowy) as the word is typed
+    result = INDEX.search("sno fox")  # a finished word "sno" matches nothing
+    assert not result.matched_all_words and result.ids == ["photos-red-fox", "icons-fox-logo"]
+
+
 def test_exact_matches_rank_above_typo_matches():
     index = SearchIndex.build(
         [

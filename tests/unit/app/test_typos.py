@@ -53,7 +53,7 @@ def test_the_index_finds_exactly_the_words_a_full_scan_finds(vocabulary, word):
     """No candidate lost by the deletion keys or the trigram filter, none over the budget."""
     budget = typo_budget(word, matches_as_typed=False)
     expected = {w: d for w in vocabulary if w != word and (d := reference_distance(word, w)) <= budget}
-    assert TypoIndex(vocabulary).near(word, budget) == expected
+    assert TypoIndex.of(vocabulary).near(word, budget) == expected
 
 
 def edited(word: str, kind: int, position: int) -> str:
@@ -77,7 +77,7 @@ def test_a_long_word_with_two_typos_finds_the_catalog_word(word, edits):
     for kind, position in edits:
         typed = edited(typed, kind, position)
     budget = typo_budget(typed, matches_as_typed=True)
-    found = TypoIndex([word, "unrelated", "abcdefghabcdefgh"]).near(typed, budget)
+    found = TypoIndex.of([word, "unrelated", "abcdefghabcdefgh"]).near(typed, budget)
     distance = reference_distance(typed, word)  # two edits at one place may count as three (OSA)
     if typed != word and len(typed) >= 9 and distance <= 2:
         assert found.get(word) == distance

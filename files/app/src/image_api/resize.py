@@ -1,6 +1,8 @@
 """Resized variants of originals: parameters parsed and bounded, then rendered with Pillow using
 shrink-on-load (JPEG draft mode decodes at 1/2, 1/4 or 1/8 scale) and reducing_gap (a cheap
-integer reduction before the final resampling)."""
+integer reduction before the final resampling). Colours are converted to sRGB from the original's
+embedded ICC profile (Adobe RGB, Display P3, CMYK) before it is dropped: a variant carries no
+profile, and viewers show untagged pixels as sRGB."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from .config import FORMATS, Settings
 from .errors import ApiError, bad_request
@@ -86,6 +88,33 @@ def _open(data: bytes, settings: Settings) -> Image.Image:
     return image
 
 
+def _profile(icc: bytes | None) -> ImageCms.ImageCmsProfile | None:
+    """The original's embedded profile when it is one to convert from (not sRGB, readable)."""
+    if not icc:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile)
+    except (OSError, ImageCms.PyCMSError):
+        return None  # unreadable: the pixels are shown as they are, as a browser would
+    return None if "srgb" in description.lower() else profile
+
+
+def to_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile | None) -> Image.Image:
+    """The image's colours in sRGB (RGB, or RGBA keeping its alpha); unchanged without a profile."""
+    if profile is None:
+        return image
+    alpha = image.getchannel("A") if image.mode == "RGBA" else None
+    source = image.convert("RGB") if image.mode in ("RGBA", "P", "LA") else image
+    try:
+        converted = ImageCms.profileToProfile(source, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except ImageCms.PyCMSError:
+        return image  # a profile that does not fit the pixels (e.g. a grey one on RGB): as they are
+    if alpha is not None:
+        converted.putalpha(alpha)
+    return converted
+
+
 def target_size(source: tuple[int, int], variant: Variant) -> tuple[int, int]:
     """The output size: never larger than the source (no upscaling)."""
     source_width, source_height = source
@@ -122,15 +151,20 @@ def render(data: bytes, variant: Variant, settings: Settings) -> bytes:
         request = (height, width) if turned else (width, height)
         image.draft("RGB", request)
     try:
+        profile = _profile(image.info.get("icc_profile"))
         image = ImageOps.exif_transpose(image)
+        if image.mode == "CMYK":  # its profile is what turns ink into light: before anything else
+            image, profile = to_srgb(image, profile), None
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "P") else "RGB")
         box = cover_box(image.size, (width, height)) if variant.fit == "cover" else None
         image = image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+        image = to_srgb(image, profile)  # on the small image: a per-pixel conversion, cheapest there
         if variant.fmt == "jpeg" and image.mode == "RGBA":
             background = Image.new("RGB", image.size, (255, 255, 255))
             background.paste(image, mask=image.getchannel("A"))
             image = background
+        image.info.pop("icc_profile", None)  # sRGB now, and untagged pixels are read as sRGB
         output = io.BytesIO()
         options = {"quality": variant.quality} if variant.fmt in ("jpeg", "webp") else {"optimize": False}
         image.save(output, PILLOW_FORMATS[variant.fmt], **options)

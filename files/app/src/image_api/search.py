@@ -1,9 +1,10 @@
 """In-memory search over catalog entries: ranked word, prefix and typo matches.
 
-Every query word is matched on its own: as typed (full weight), as the start of longer catalog
-words (two letters or more; half weight) and, within its typo budget (one typo from 5 letters, two
-from 9; see typos.py), as catalog words that differ by that many typos (0.6 of the weight for one,
-0.4 for two). Weights come from where a word is found (tags 3, title 2, id and path 1).
+Every query word is matched on its own: as typed (full weight), the last one also as the start
+of longer catalog words (two letters or more; half weight: it is being typed) and, within its typo
+budget (one typo from 5 letters, two from 9; see typos.py), as catalog words that differ by that
+many typos (0.6 of the weight for one, 0.4 for two). Weights come from where a word is found
+(tags 3, title 2, id and path 1, the palette's colour names 0.5).
 
 Ranking, as a hosted engine's: entries matching every query word come first (when none does, those
 matching most words); then fewer typos; then the summed weights; then the id. A query whose words
@@ -71,7 +72,7 @@ class SearchIndex:
     by_value: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (filter, value) -> ids
     ranked: dict[str, list[str]] = field(default_factory=dict)  # word -> ids by (-weight, id)
     id_sets: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> ids, for intersections
-    typos: TypoIndex = field(default_factory=lambda: TypoIndex(()))
+    typos: TypoIndex = field(default_factory=lambda: TypoIndex((), {}))
 
     @classmethod
     def build(cls, entries: Iterable[Mapping]) -> SearchIndex:
@@ -99,7 +100,7 @@ class SearchIndex:
         for word in index.vocabulary:
             for gram in trigrams(word):
                 index.by_trigram.setdefault(gram, set()).add(word)
-        index.typos = TypoIndex(index.vocabulary)
+        index.typos = TypoIndex(index.weights, index.by_trigram)
         return index
 
     def _extensions(self, query_word: str) -> list[str]:
@@ -132,10 +133,12 @@ class SearchIndex:
         allowed = set.intersection(*sorted(sets, key=len)) if sets else None
         return allowed, int(filters.get("min_width") or 0)
 
-    def _sources(self, query_word: str) -> list[Source]:
-        """The catalog words a query word matches: itself, its extensions, then its typo neighbours."""
+    def _sources(self, query_word: str, as_prefix: bool = True) -> list[Source]:
+        """The catalog words a query word matches: itself, its extensions (when it may be a prefix),
+        then its typo neighbours."""
         as_typed = [Source(query_word, 1.0)] if query_word in self.weights else []
-        as_typed += [Source(word, PREFIX_FACTOR) for word in self._extensions(query_word)]
+        if as_prefix:
+            as_typed += [Source(word, PREFIX_FACTOR) for word in self._extensions(query_word)]
         near = self.typos.near(query_word, typo_budget(query_word, matches_as_typed=bool(as_typed)))
         known = {source.word for source in as_typed}
         typos = [Source(word, TYPO_FACTORS[count], count) for word, count in sorted(near.items()) if word not in known]
@@ -267,13 +270,16 @@ class SearchIndex:
             whole = allowed is None and not min_width
             counts = self.facet_counts(None if whole else ids, facets)
             return SearchResult(ids[offset : offset + limit], len(ids), facets=counts)
-        per_word = [self._sources(word) for word in words]
+        # Only the last word is a prefix, the one being typed (as hosted engines do): the others
+        # are finished words, so "cat food" does not find "category".
+        last = len(words) - 1
+        per_word = [self._sources(word, as_prefix=position == last) for position, word in enumerate(words)]
         meant = [self._correction(word, sources) for word, sources in zip(words, per_word, strict=True)]
         fuzzy, suggestion = meant != words, " ".join(meant)
         if not any(per_word):  # past every word's typo budget: the closest catalog words, if any
             corrected = [self.closest_word(word) or word for word in words]
             if corrected != words and any(word in self.weights for word in corrected):
-                per_word = [self._sources(word) for word in corrected]
+                per_word = [self._sources(word, as_prefix=position == last) for position, word in enumerate(corrected)]
                 fuzzy, suggestion = True, " ".join(corrected)
         suggestion = suggestion if fuzzy else ""
         if len(per_word) == 1:

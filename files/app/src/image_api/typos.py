@@ -1,5 +1,5 @@
 """Typo tolerance for single words: how many typos a word may carry, the distance that counts them,
-and an index that finds the catalog words within that distance without comparing every word.
+and the lookup that finds the catalog words within that distance without comparing every word.
 
 A typo is one insertion, deletion, substitution or transposition of two neighbouring letters (the
 optimal string alignment distance), as Meilisearch counts them. Its defaults are the floor here:
@@ -10,11 +10,12 @@ its neighbours (``lake`` does not find ``like``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Container, Iterable, Mapping
 
 ONE_TYPO_FROM = 5
 TWO_TYPOS_FROM = 9
 SHORT_WORD_FALLBACK_FROM = 4
+TOKEN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def typo_budget(word: str, matches_as_typed: bool) -> int:
@@ -50,9 +51,14 @@ def typo_distance(left: str, right: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
-def deletions(word: str) -> set[str]:
-    """The word with one letter left out, at every position."""
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def one_edit_variants(word: str) -> set[str]:
+    """Every string one typo away from the word (letters and digits, as search tokens are)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deleted = {left + right[1:] for left, right in splits if right}
+    swapped = {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    replaced = {left + char + right[1:] for left, right in splits if right for char in TOKEN_CHARACTERS}
+    inserted = {left + char + right for left, right in splits for char in TOKEN_CHARACTERS}
+    return (deleted | swapped | replaced | inserted) - {word}
 
 
 def trigrams(word: str) -> set[str]:
@@ -62,27 +68,24 @@ def trigrams(word: str) -> set[str]:
 
 
 class TypoIndex:
-    """Catalog words by their one-letter deletions (every word within one typo shares a key with
-    the query word: a symmetric-deletion index) and by trigrams (a word within two typos of a word
-    of 9 letters or more shares at least two of its trigrams, of 12 letters five). Read-only once built."""
+    """Finds the catalog words within a typo budget of a query word, with no index of its own:
+    one typo by looking up each of the query word's one-edit variants in the vocabulary (a few
+    hundred lookups), two typos through the search index's trigrams (a word within two typos of a
+    word of 9 letters or more shares at least two of its trigrams, of 12 letters five)."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
-        self._by_key: dict[str, set[str]] = {}
-        self._by_trigram: dict[str, set[str]] = {}
+    def __init__(self, vocabulary: Container[str], by_trigram: Mapping[str, Collection[str]]) -> None:
+        self._vocabulary = vocabulary
+        self._by_trigram = by_trigram
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> TypoIndex:
+        """An index over words alone (the search index shares its vocabulary and trigrams instead)."""
+        vocabulary = set(words)
+        by_trigram: dict[str, set[str]] = {}
         for word in vocabulary:
-            if len(word) < SHORT_WORD_FALLBACK_FROM - 1:
-                continue
-            for key in deletions(word) | {word}:
-                self._by_key.setdefault(key, set()).add(word)
-            if len(word) >= TWO_TYPOS_FROM - 2:
-                for gram in trigrams(word):
-                    self._by_trigram.setdefault(gram, set()).add(word)
-
-    def _one_typo_candidates(self, word: str) -> set[str]:
-        found: set[str] = set()
-        for key in deletions(word) | {word}:
-            found |= self._by_key.get(key, set())
-        return found
+            for gram in trigrams(word):
+                by_trigram.setdefault(gram, set()).add(word)
+        return cls(vocabulary, by_trigram)
 
     def _two_typo_candidates(self, word: str) -> set[str]:
         grams = trigrams(word)
@@ -90,19 +93,18 @@ class TypoIndex:
         shared: dict[str, int] = {}
         for gram in grams:
             for other in self._by_trigram.get(gram, ()):
-                shared[other] = shared.get(other, 0) + 1
+                if abs(len(other) - len(word)) <= 2:
+                    shared[other] = shared.get(other, 0) + 1
         return {other for other, count in shared.items() if count >= needed}
 
     def near(self, word: str, budget: int) -> dict[str, int]:
         """Catalog words other than the word itself within the budget, with their typo counts."""
         if budget <= 0:
             return {}
-        candidates = self._one_typo_candidates(word)
+        found = {variant: 1 for variant in one_edit_variants(word) if variant in self._vocabulary}
         if budget >= 2:
-            candidates |= self._two_typo_candidates(word)
-        found = {}
-        for other in candidates - {word}:
-            distance = typo_distance(word, other, budget)
-            if distance <= budget:
-                found[other] = distance
+            for other in self._two_typo_candidates(word) - found.keys() - {word}:
+                distance = typo_distance(word, other, budget)
+                if distance <= budget:
+                    found[other] = distance
         return found
