@@ -16,22 +16,20 @@ const SWATCHES = {
   red: "#d22", orange: "#f80", yellow: "#ed2", green: "#3a4", teal: "#199", blue: "#36c",
   purple: "#83b", pink: "#e6a", brown: "#852", black: "#111", grey: "#888", white: "#fff",
 };
-const THUMBNAIL_WIDTHS = [256, 320, 480, 640];
 let nextCursor = null;
 let currentQuery = "";
 let currentColour = "";
 
 function thumbnail(item) {
-  const base = `/img/${encodeURIComponent(item.id)}`;
   const image = document.createElement("img");
-  image.src = `${base}?w=320&fmt=webp`;
-  image.srcset = THUMBNAIL_WIDTHS.map((w) => `${base}?w=${w}&fmt=webp ${w}w`).join(", ");
+  image.src = item.thumbnail_url;
+  image.srcset = item.srcset; // the widths the API serves, up to the image's own
   image.sizes = "(max-width: 40rem) 50vw, 16rem";
   image.alt = item.title;
   image.loading = "lazy";
   image.decoding = "async";
-  image.width = 320;
-  image.height = 240;
+  image.width = 320; // with the height, the image's own ratio: the layout does not shift when it loads
+  image.height = Math.round(320 / item.aspect_ratio);
   image.style.setProperty("--swatch", item.colour);
   return image;
 }

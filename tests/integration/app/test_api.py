@@ -34,6 +34,12 @@ def test_a_tag_finds_its_images(api):
         chelsea["url"].startswith("/images/")
         and chelsea["thumbnail_url"] == "/img/science-chelsea-the-cat?w=320&fmt=webp"
     )
+    # What a gallery needs to lay out before the thumbnail arrives: its ratio and the served widths
+    # (no wider than the image, nor than 4x the thumbnail).
+    assert chelsea["aspect_ratio"] == round(chelsea["width"] / chelsea["height"], 4)
+    widths = [int(part.rsplit(" ", 1)[1].removesuffix("w")) for part in chelsea["srcset"].split(", ")]
+    assert widths == sorted(widths) and 320 in widths and max(widths) <= min(chelsea["width"], 1280)
+    assert "/img/science-chelsea-the-cat?w=64&fmt=webp 64w" in chelsea["srcset"]
 
 
 def test_prefixes_match(api):

@@ -73,16 +73,28 @@ class ImageApi:
     def original_url(self, entry: dict) -> str:
         return f"{self.settings.cdn_base_url}/{entry['key']}"
 
+    def variant_url(self, entry: dict, width: int) -> str:
+        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?w={width}&fmt=webp"
+
     def thumbnail_url(self, entry: dict) -> str:
-        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?w={self.settings.thumbnail_width}&fmt=webp"
+        return self.variant_url(entry, self.settings.thumbnail_width)
+
+    def srcset(self, entry: dict) -> str:
+        """The thumbnail at every allowed width up to 4x the thumbnail's and the image's own width
+        (no upscaling), for <img srcset>: the browser picks by its layout and pixel ratio."""
+        widest = min(entry["width"], 4 * self.settings.thumbnail_width)
+        widths = [w for w in self.settings.allowed_widths if w <= widest] or [self.settings.allowed_widths[0]]
+        return ", ".join(f"{self.variant_url(entry, w)} {w}w" for w in widths)
 
     def summary(self, entry: dict) -> dict:
         fields = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours")
         return {
             "id": entry["image_id"],
             **{name: entry[name] for name in fields},
+            "aspect_ratio": round(entry["width"] / entry["height"], 4),
             "url": self.original_url(entry),
             "thumbnail_url": self.thumbnail_url(entry),
+            "srcset": self.srcset(entry),
         }
 
     # routes

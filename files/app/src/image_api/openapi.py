@@ -34,8 +34,10 @@ def openapi_document(settings: Settings) -> dict:
             "orientation",
             "colour",
             "colours",
+            "aspect_ratio",
             "url",
             "thumbnail_url",
+            "srcset",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -47,8 +49,10 @@ def openapi_document(settings: Settings) -> dict:
             "orientation": {"type": "string", "enum": list(ORIENTATIONS)},
             "colour": {"type": "string", "pattern": "^#[0-9a-f]{6}$"},
             "colours": {"type": "array", "items": {"type": "string", "enum": list(COLOUR_NAMES)}},
+            "aspect_ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
             "url": {"type": "string"},
             "thumbnail_url": {"type": "string"},
+            "srcset": {"type": "string", "description": "thumbnail URLs by width, for <img srcset>"},
         },
     }
     widths = list(settings.allowed_widths)
