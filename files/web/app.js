@@ -1,5 +1,7 @@
 // Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor, and
-// offers the result set's colours (the colour facet) as filter chips; the URL holds q and colour.
+// offers the result set's colours (the colour facet) as filter chips; a result opens a detail view
+// (larger image, facts, tags, downloads, more like this). The URL holds q, colour and image, so
+// the back button closes the detail view.
 "use strict";
 
 const form = document.getElementById("search");
@@ -16,6 +18,8 @@ const SWATCHES = {
   red: "#d22", orange: "#f80", yellow: "#ed2", green: "#3a4", teal: "#199", blue: "#36c",
   purple: "#83b", pink: "#e6a", brown: "#852", black: "#111", grey: "#888", white: "#fff",
 };
+const detail = document.getElementById("detail");
+const DOWNLOAD_WIDTHS = [640, 1280, 1920];
 let nextCursor = null;
 let currentQuery = "";
 let currentColour = "";
@@ -37,13 +41,102 @@ function thumbnail(item) {
 function card(item) {
   const entry = document.createElement("li");
   const link = document.createElement("a");
-  link.href = item.url;
+  link.href = item.url; // a new tab still opens the original
   link.title = `${item.title} (${item.width}×${item.height}, ${item.format})`;
   const caption = document.createElement("span");
   caption.textContent = item.title;
   link.append(thumbnail(item), caption);
+  link.addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    openDetail(item.id, true);
+  });
   entry.append(link);
   return entry;
+}
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.detail || response.statusText);
+  return body;
+}
+
+function showDetail(item, similar) {
+  const image = document.getElementById("detail-image");
+  image.src = item.thumbnail_url.replace(/w=\d+/, "w=800");
+  image.srcset = item.srcset;
+  image.sizes = "(max-width: 40rem) 95vw, 40rem";
+  image.alt = item.title;
+  image.width = 800;
+  image.height = Math.round(800 / item.aspect_ratio);
+  image.style.setProperty("--swatch", item.colour);
+  document.getElementById("detail-title").textContent = item.title;
+  document.getElementById("detail-facts").textContent =
+    `${item.width}×${item.height} · ${item.format} · ${item.orientation} · ${item.colours.join(", ")}`;
+  document.getElementById("detail-tags").replaceChildren(
+    ...item.tags.map((tag) => {
+      const entry = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = tag;
+      button.addEventListener("click", () => {
+        input.value = tag;
+        closeDetail(true);
+        run(tag);
+      });
+      entry.append(button);
+      return entry;
+    }),
+  );
+  const downloads = document.getElementById("detail-downloads");
+  const links = [["original", item.url]].concat(
+    DOWNLOAD_WIDTHS.filter((w) => w < item.width).map((w) => [`${w} px`, item.thumbnail_url.replace(/w=\d+/, `w=${w}`)]),
+  );
+  downloads.replaceChildren(
+    "Download: ",
+    ...links.map(([label, href]) => {
+      const link = document.createElement("a");
+      link.href = href;
+      link.download = "";
+      link.textContent = label;
+      return link;
+    }),
+  );
+  document.getElementById("detail-similar").replaceChildren(
+    ...similar.map((other) => {
+      const entry = card(other);
+      entry.querySelector("img").sizes = "8rem";
+      return entry;
+    }),
+  );
+  if (!detail.open) detail.showModal();
+}
+
+async function openDetail(id, remember) {
+  try {
+    const [item, similar] = await Promise.all([
+      getJson(`/api/images/${encodeURIComponent(id)}`),
+      getJson(`/api/images/${encodeURIComponent(id)}/similar?limit=6`),
+    ]);
+    if (remember) {
+      const url = new URL(window.location);
+      url.searchParams.set("image", id);
+      window.history.pushState({ image: id }, "", url);
+    }
+    showDetail(item, similar.results);
+  } catch (error) {
+    statusLine.textContent = `Could not open the image: ${error.message}`;
+  }
+}
+
+function closeDetail(updateUrl) {
+  if (detail.open) detail.close();
+  if (updateUrl && new URL(window.location).searchParams.has("image")) {
+    const url = new URL(window.location);
+    url.searchParams.delete("image");
+    window.history.replaceState(null, "", url);
+  }
 }
 
 async function search(query, cursor) {
@@ -119,7 +212,16 @@ suggestionLink.addEventListener("click", (event) => {
 });
 more.addEventListener("click", () => search(currentQuery, nextCursor));
 
+// Closed by Escape or its button: the URL forgets the image. Back and forward follow the URL.
+detail.addEventListener("close", () => closeDetail(true));
+window.addEventListener("popstate", () => {
+  const image = new URLSearchParams(window.location.search).get("image");
+  if (image) openDetail(image, false);
+  else closeDetail(false);
+});
+
 const initial = new URLSearchParams(window.location.search);
 input.value = initial.get("q") || "";
 currentColour = initial.get("colour") || "";
 run(input.value);
+if (initial.get("image")) openDetail(initial.get("image"), false);

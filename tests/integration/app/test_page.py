@@ -3,6 +3,7 @@ development static route with the API behind it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -86,3 +87,32 @@ def test_colour_chips_filter_the_results_and_the_url_keeps_the_choice(browser_pa
     page.locator("#colours").get_by_role("button", name=f"orange {orange}").click()  # off again
     expect(page.locator("#results li")).to_have_count(api.json("/readyz")[1]["images"])
     assert "colour=" not in page.url
+
+
+def test_a_result_opens_a_detail_view_with_more_like_this_and_back_closes_it(browser_page):
+    page = browser_page
+    search(page, "forest path")
+    original = page.locator("#results li a", has_text="OLYMPUS DIGITAL CAMERA")  # photos/forest-path.jpg
+    original.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", level=2)).to_have_text("OLYMPUS DIGITAL CAMERA")
+    expect(dialog.locator("#detail-facts")).to_have_text(re.compile(r"^\d+\u00d7\d+ \u00b7 jpeg \u00b7 "))
+    expect(dialog.get_by_role("link", name="original")).to_have_attribute("href", re.compile(r"/images/"))
+    # The copy stored turned a quarter (EXIF orientation) is the closest: same pixels, upright.
+    similar = dialog.get_by_role("list", name="Similar images").locator("li")
+    expect(similar.first).to_contain_text("Forest path rotated")
+    assert "image=photos-forest-path" in page.url
+    page.wait_for_function(
+        "() => { const i = document.getElementById('detail-image'); return i.complete && i.naturalWidth > 0; }"
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "detail-forest-path.png"))
+    page.go_back()
+    expect(dialog).to_be_hidden()
+    assert "image=" not in page.url
+    original.click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert "image=" not in page.url
