@@ -94,6 +94,7 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         ("autoscaling:ExitStandby", arn["group"]),
         ("autoscaling:CompleteLifecycleAction", arn["group"]),
         ("autoscaling:DeleteTags", arn["group"]),
+        ("autoscaling:TerminateInstanceInAutoScalingGroup", arn["group"]),  # playbooks/smoke.yml
     ]:
         assert policy.allows(action, resource), f"{action} on {resource}"
 
@@ -113,6 +114,10 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         ),
         (
             "autoscaling:DeleteTags",
+            f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",
+        ),
+        (
+            "autoscaling:TerminateInstanceInAutoScalingGroup",
             f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",
         ),
     ],
