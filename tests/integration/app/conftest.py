@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
 from local_aws.identities import ADMIN
 from tests.helpers.images import EXIF_ORIENTATION, image_bytes, write
+from tests.helpers.module_utils import use_project_module_utils
 from tests.helpers.playbook import PROJECT_ROOT
 
-ansible.module_utils.__path__.append(str(PROJECT_ROOT / "plugins/module_utils"))
+use_project_module_utils()
 
 from ansible.module_utils.catalog_schema import catalog_item, catalog_version, to_item  # noqa: E402
 from ansible.module_utils.image_scan import scan  # noqa: E402

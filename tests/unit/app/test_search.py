@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from image_api.search import SearchIndex, similarity
-
-from tests.helpers.playbook import PROJECT_ROOT
 
 
 def entry(image_id: str, title: str = "", tags: tuple[str, ...] = (), **extra) -> dict:
@@ -131,17 +128,6 @@ def test_filters_and_paging():
 def test_similarity_is_one_for_equal_words_and_low_for_unrelated_ones():
     assert similarity("lake", "lake") == 1.0
     assert similarity("lake", "zebra") < 0.1
-
-
-@pytest.fixture(scope="module")
-def demo_index():
-    import ansible.module_utils
-
-    ansible.module_utils.__path__.append(str(PROJECT_ROOT / "plugins/module_utils"))
-    from ansible.module_utils.image_scan import scan
-
-    entries = scan(PROJECT_ROOT / "files/images").entries
-    return SearchIndex.build(entries), entries
 
 
 def test_every_tag_of_the_demo_set_finds_its_image(demo_index):

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import sys
 
-import ansible.module_utils
-
+from tests.helpers.module_utils import use_project_module_utils
 from tests.helpers.playbook import PROJECT_ROOT
 
-MODULE_UTILS = str(PROJECT_ROOT / "plugins/module_utils")
-if MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(MODULE_UTILS)
+use_project_module_utils()
 
 for folder in ("plugins/module_utils", "plugins/filter"):
     path = str(PROJECT_ROOT / folder)
