@@ -21,6 +21,7 @@ const SWATCHES = {
 const detail = document.getElementById("detail");
 const DOWNLOAD_WIDTHS = [640, 1280, 1920];
 let nextCursor = null;
+let latestSearch = 0; // answers to an older search than this one are dropped
 let currentQuery = "";
 let currentColour = "";
 
@@ -145,15 +146,18 @@ async function search(query, cursor) {
   if (cursor) params.set("cursor", cursor);
   else params.set("facets", "colour");
   statusLine.textContent = "Searching…";
+  const ticket = ++latestSearch;
   let body;
   try {
     const response = await fetch(`/api/search?${params}`, { headers: { Accept: "application/json" } });
     body = await response.json();
     if (!response.ok) throw new Error(body.detail || response.statusText);
   } catch (error) {
-    statusLine.textContent = `Search failed: ${error.message}`;
+    if (ticket === latestSearch) statusLine.textContent = `Search failed: ${error.message}`;
     return;
   }
+  // The page's first browse and a query typed meanwhile race: only the latest may show.
+  if (ticket !== latestSearch) return;
   if (!cursor) {
     results.replaceChildren();
     showColours(body.facets.colour);
