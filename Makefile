@@ -36,8 +36,9 @@ PYTEST_ARGS ?=
 SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx
 SYSTEM_PACKAGES_aws ?=
 # The tests add Debian's chromium for the browser tests (Playwright's own browser download needs
-# the internet) and wrk for the load test, and always run the local data plane.
-TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk
+# the internet), wrk for the load test and gpg/gpgv for the signature checks, and always run the
+# local data plane.
+TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk gpg gpgv
 
 .PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint bench bench-edge diagram clean
 

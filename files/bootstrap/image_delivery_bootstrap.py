@@ -7,7 +7,8 @@ stock Debian 12 image needs nothing installed beforehand. Steps:
 1. Read where the release lives from /etc/image-delivery/stack.env (written by the user data),
    and install AWS's SSM agent when the image lacks it and the stack names its package (the
    official Debian 12 AMI ships none; the instances play reaches instances through Session
-   Manager). The package comes over HTTPS from AWS's regional bucket for it.
+   Manager). The package comes over HTTPS from AWS's regional bucket for it and is installed
+   only once its OpenPGP signature checks against AWS's key, pinned by fingerprint.
 2. Poll ``s3://BUCKET/releases/current`` (the id and sha256 of the release that the instances
    play published after a successful rolling release) until it exists.
 3. Download ``releases/<id>.tar.gz``, check its sha256, unpack it under /opt/image-delivery.
@@ -32,6 +33,7 @@ Requests are signed with SigV4 here, in a few lines, to need no SDK on a fresh i
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -41,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -52,6 +55,7 @@ RELEASES_DIR = Path("/opt/image-delivery/releases")
 ANSIBLE_VENV = Path("/opt/image-delivery/ansible")
 RUNNING_MARKER = Path("/run/image-delivery/bootstrap.running")
 DONE_MARKER = Path("/var/lib/image-delivery/bootstrap.done")
+SSM_AGENT_KEY = Path("/etc/image-delivery/ssm-agent-signing-key.asc")  # written by the user data
 RELEASE_MARKER = Path("/etc/image-delivery/release")  # the release this instance runs, however it got it
 IMDS = "http://169.254.169.254"  # EC2's instance metadata service, unless the SDK setting names another
 
@@ -277,9 +281,65 @@ def ssm_agent_installed() -> bool:
     return shutil.which("amazon-ssm-agent") is not None or Path("/usr/bin/amazon-ssm-agent").exists()
 
 
-def ensure_ssm_agent(stack: dict[str, str], attempts: int = 5) -> str:
-    """Install and start AWS's SSM agent from IMAGE_DELIVERY_SSM_AGENT_URL: "installed", "present"
-    (the image has it) or "not wanted" (no URL: the instances are reached another way)."""
+def download(url: str, target: Path, attempts: int = 5) -> None:
+    """GET url into target, retrying a few times with a growing pause."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=60) as answer:
+                target.write_bytes(answer.read())
+            return
+        except (urllib.error.URLError, OSError) as error:
+            if attempt == attempts:
+                raise SystemExit(f"could not download {url}: {error}") from error
+            log(f"download of {url} failed ({error}); retrying")
+            time.sleep(5 * attempt)
+
+
+def dearmor(armored: str) -> bytes:
+    """The binary key of an ASCII-armored OpenPGP block (gpgv reads binary keyrings only)."""
+    lines = armored.strip().splitlines()
+    try:
+        begin = next(i for i, line in enumerate(lines) if line.startswith("-----BEGIN PGP PUBLIC KEY BLOCK"))
+        end = next(i for i, line in enumerate(lines) if line.startswith("-----END PGP PUBLIC KEY BLOCK"))
+    except StopIteration:
+        raise SystemExit("the SSM agent signing key is not an armored OpenPGP public key block") from None
+    body = lines[begin + 1 : end]
+    body = body[body.index("") + 1 :] if "" in body else body  # armor headers end at the first empty line
+    return base64.b64decode("".join(line for line in body if not line.startswith("=")))
+
+
+def verify_signature(package: Path, signature: Path, key: str, fingerprint: str) -> str:
+    """Check a detached signature with gpgv against one pinned key, as AWS's "Verifying the
+    signature of SSM Agent" describes: "good", or "good (key copy past its expiry)" when the
+    pinned copy of the key carries an older expiry than AWS has since published (gpgv then says
+    EXPKEYSIG, yet the signature is valid and made by the pinned key). Anything else ends the
+    first boot: nothing unverified gets installed as root."""
+    gpgv = shutil.which("gpgv")
+    if gpgv is None:
+        raise SystemExit("gpgv is needed to check the SSM agent's signature (Debian's gpgv package)")
+    with tempfile.TemporaryDirectory() as home:
+        keyring = Path(home) / "ssm-agent.gpg"
+        keyring.write_bytes(dearmor(key))
+        result = subprocess.run(
+            [gpgv, "--homedir", home, "--status-fd", "1", "--keyring", str(keyring), str(signature), str(package)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+    status = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("[GNUPG:] ")]
+    kinds = {fields[0] for fields in status if fields}
+    signers = [fields[-1].upper() for fields in status if fields and fields[0] == "VALIDSIG"]
+    wanted = fingerprint.replace(" ", "").upper()
+    if result.returncode != 0 or kinds & {"BADSIG", "ERRSIG", "REVKEYSIG", "NO_PUBKEY"} or signers != [wanted]:
+        raise SystemExit(
+            f"{package.name}: signature check failed (gpgv exit {result.returncode}, "
+            f"{' '.join(sorted(kinds)) or 'no status'}, signed by {signers or 'nobody known'}, wanted {wanted})"
+        )
+    return "good (key copy past its expiry)" if "EXPKEYSIG" in kinds else "good"
+
+
+def ensure_ssm_agent(stack: dict[str, str]) -> str:
+    """Install and start AWS's SSM agent from IMAGE_DELIVERY_SSM_AGENT_URL once its signature
+    (the same URL with .sig) checks against the pinned key: "installed", "present" (the image has
+    it) or "not wanted" (no URL: the instances are reached another way)."""
     url = stack.get("IMAGE_DELIVERY_SSM_AGENT_URL", "")
     if not url:
         return "not wanted"
@@ -287,21 +347,19 @@ def ensure_ssm_agent(stack: dict[str, str], attempts: int = 5) -> str:
         return "present"
     if not url.startswith("https://"):
         raise SystemExit(f"IMAGE_DELIVERY_SSM_AGENT_URL must be an https URL, not {url}")
+    fingerprint = stack.get("IMAGE_DELIVERY_SSM_AGENT_FINGERPRINT", "")
+    if not fingerprint or not SSM_AGENT_KEY.exists():
+        raise SystemExit(f"the SSM agent's signing key ({SSM_AGENT_KEY}) and fingerprint must come with its URL")
     package = Path("/var/cache/image-delivery/amazon-ssm-agent.deb")
+    signature = package.with_name(package.name + ".sig")
     package.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, attempts + 1):
-        try:
-            with urllib.request.urlopen(url, timeout=60) as answer:
-                package.write_bytes(answer.read())
-            break
-        except (urllib.error.URLError, OSError) as error:
-            if attempt == attempts:
-                raise SystemExit(f"could not download the SSM agent from {url}: {error}") from error
-            log(f"SSM agent download failed ({error}); retrying")
-            time.sleep(5 * attempt)
+    download(url, package)
+    download(url + ".sig", signature)
+    log(f"SSM agent package signature: {verify_signature(package, signature, SSM_AGENT_KEY.read_text(), fingerprint)}")
     subprocess.run(["dpkg", "-i", str(package)], check=True)
     subprocess.run(["systemctl", "enable", "--now", "amazon-ssm-agent"], check=True)
     package.unlink(missing_ok=True)
+    signature.unlink(missing_ok=True)
     return "installed"
 
 

@@ -8,12 +8,14 @@ balancer, and the distribution is the one whose origin is that load balancer's D
 from __future__ import annotations
 
 import base64
+import gzip
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 # Instances whose container runs: Standby ones too (out of the target group, still part of the group).
 ACTIVE_LIFECYCLE_STATES = {"Pending", "Pending:Wait", "Pending:Proceed", "InService", "EnteringStandby", "Standby"}
+GZIP_MAGIC = b"\x1f\x8b"
 HEADER_VALUE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 
 
@@ -145,7 +147,16 @@ def read_user_data(clients: Any, group: dict) -> str:
         LaunchTemplateName=name, Versions=[template.get("Version") or "$Default"]
     )["LaunchTemplateVersions"]
     encoded = versions[0]["LaunchTemplateData"].get("UserData", "") if versions else ""
-    return base64.b64decode(encoded).decode() if encoded else ""
+    return user_data_text(encoded)
+
+
+def user_data_text(encoded: str) -> str:
+    """The script an instance runs from its user data: Base64 undone and, as cloud-init does,
+    gzip-compressed data unpacked."""
+    raw = base64.b64decode(encoded) if encoded else b""
+    if raw[:2] == GZIP_MAGIC:
+        raw = gzip.decompress(raw)
+    return raw.decode()
 
 
 def read_target_group(clients: Any, arn: str) -> dict[str, Any]:

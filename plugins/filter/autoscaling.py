@@ -45,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One line per differing setting, such as C(min_size: 2 -> 3); empty when nothing differs.
+  description: "One line per differing setting, such as C(min_size: 2 -> 3); empty when nothing differs."
   type: list
   elements: str
 """

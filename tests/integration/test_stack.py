@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import gzip
 import json
 
 import pytest
@@ -211,7 +212,8 @@ def test_launch_template_requires_imdsv2_and_encrypts_the_root_volume(build, ec2
     assert data["SecurityGroupIds"] == [security_groups[f"{STACK}-instances"]["GroupId"]]
     image = ec2.describe_images(ImageIds=[data["ImageId"]])["Images"][0]
     assert image["OwnerId"] == "136693071363" and image["Name"].startswith("debian-12-amd64-")
-    assert f"IMAGE_DELIVERY_STACK={STACK}" in base64.b64decode(data["UserData"]).decode()
+    user_data = base64.b64decode(data["UserData"])  # gzip-compressed: the first-boot program is over 16 KB as text
+    assert f"IMAGE_DELIVERY_STACK={STACK}" in gzip.decompress(user_data).decode()
 
 
 def test_one_launch_template_version_after_the_build(build, ec2):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import subprocess
+from pathlib import Path
 from types import ModuleType
 
 import botocore.auth
@@ -135,3 +137,103 @@ def test_the_default_ssm_agent_url_is_awss_regional_debian_package(architecture,
         .render(aws_region="eu-central-1", compute_ami_architecture=architecture)
     )
     assert url == f"https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest/{package}/amazon-ssm-agent.deb"
+
+
+# The SSM agent package's signature (gpgv against one pinned key)
+
+
+def gpg(home: Path, *args: str, faked_time: str | None = None) -> str:
+    clock = [f"--faked-system-time={faked_time}"] if faked_time else []
+    command = ["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback", "--passphrase", "", *clock]
+    return subprocess.run([*command, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory) -> dict:
+    """A throwaway signing key standing in for AWS's, a stranger's key, and their armored forms.
+    The pinned copy of the signer is taken while its first self-signature (one day, in 2024)
+    holds; the key is then renewed, as AWS renews its key, and signs today."""
+    home = tmp_path_factory.mktemp("gnupg")
+    home.chmod(0o700)
+    gpg(home, "--quick-gen-key", "Package Signer <signer@example.com>", "ed25519", "sign", "1d",
+        faked_time="20240101T000000")  # fmt: skip
+    gpg(home, "--quick-gen-key", "Stranger <stranger@example.com>", "ed25519", "sign", "1y")
+    fingerprints = [line.split(":")[9] for line in gpg(home, "--with-colons", "--list-keys").splitlines()
+                    if line.startswith("fpr:")]  # fmt: skip
+    signer_fpr, stranger_fpr = fingerprints[0], fingerprints[1]
+    expired_copy = gpg(home, "--armor", "--export", signer_fpr)
+    gpg(home, "--quick-set-expire", signer_fpr, "2y")
+    return {
+        "home": home,
+        "fingerprint": signer_fpr,
+        "stranger": stranger_fpr,
+        "key": gpg(home, "--armor", "--export", signer_fpr),
+        "expired_copy": expired_copy,
+    }
+
+
+def signed_package(signer: dict, directory: Path, by: str | None = None) -> tuple[Path, Path]:
+    package = directory / "amazon-ssm-agent.deb"
+    package.write_bytes(b"!<arch>\ndebian-binary   a stand-in package\n")
+    signature = directory / "amazon-ssm-agent.deb.sig"
+    gpg(signer["home"], "--local-user", by or signer["fingerprint"], "--output", str(signature), "--detach-sign",
+        str(package))  # fmt: skip
+    return package, signature
+
+
+def test_a_package_signed_by_the_pinned_key_is_good(bootstrap, signer, tmp_path):
+    package, signature = signed_package(signer, tmp_path)
+    assert bootstrap.verify_signature(package, signature, signer["key"], signer["fingerprint"]) == "good"
+
+
+def test_a_pinned_copy_past_its_expiry_still_verifies_what_the_renewed_key_signed(bootstrap, signer, tmp_path):
+    """AWS renews its key's expiry by a new self-signature: a copy taken earlier makes gpgv say
+    EXPKEYSIG, and the signature is still valid and the pinned key's."""
+    package, signature = signed_package(signer, tmp_path)
+    verdict = bootstrap.verify_signature(package, signature, signer["expired_copy"], signer["fingerprint"])
+    assert verdict == "good (key copy past its expiry)"
+
+
+def test_a_changed_package_is_refused(bootstrap, signer, tmp_path):
+    package, signature = signed_package(signer, tmp_path)
+    package.write_bytes(package.read_bytes() + b"one more byte")
+    with pytest.raises(SystemExit, match="BADSIG"):
+        bootstrap.verify_signature(package, signature, signer["key"], signer["fingerprint"])
+
+
+def test_a_package_signed_by_another_key_is_refused(bootstrap, signer, tmp_path):
+    package, signature = signed_package(signer, tmp_path, by=signer["stranger"])
+    with pytest.raises(SystemExit, match="signature check failed"):
+        bootstrap.verify_signature(package, signature, signer["key"], signer["fingerprint"])
+    stranger_key = gpg(signer["home"], "--armor", "--export", signer["stranger"])
+    with pytest.raises(SystemExit, match=f"VALIDSIG.*wanted {signer['fingerprint']}"):  # valid, but not the pin
+        bootstrap.verify_signature(package, signature, stranger_key, signer["fingerprint"])
+
+
+def test_a_key_that_is_not_armored_is_refused(bootstrap, signer, tmp_path):
+    package, signature = signed_package(signer, tmp_path)
+    with pytest.raises(SystemExit, match="not an armored OpenPGP public key"):
+        bootstrap.verify_signature(package, signature, "not a key", signer["fingerprint"])
+
+
+def test_the_shipped_key_is_the_pinned_one(tmp_path):
+    """files/bootstrap/amazon-ssm-agent-signing-key.asc is the key whose fingerprint the compute
+    role pins (AWS's SSM Agent signer)."""
+    import yaml
+
+    defaults = yaml.safe_load((PROJECT_ROOT / "roles/compute/defaults/main.yml").read_text())
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    key_file = PROJECT_ROOT / "files/bootstrap/amazon-ssm-agent-signing-key.asc"
+    listing = gpg(home, "--with-colons", "--show-keys", str(key_file))
+    fingerprints = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
+    uids = [line.split(":")[9] for line in listing.splitlines() if line.startswith("uid:")]
+    assert fingerprints[0] == defaults["compute_ssm_agent_signing_fingerprint"]
+    assert uids == ["SSM Agent <ssm-agent-signer@amazon.com>"]
+
+
+def test_the_agent_is_installed_only_with_its_key_and_fingerprint(bootstrap, tmp_path, monkeypatch):
+    monkeypatch.setattr(bootstrap, "ssm_agent_installed", lambda: False)
+    monkeypatch.setattr(bootstrap, "SSM_AGENT_KEY", tmp_path / "missing.asc")
+    with pytest.raises(SystemExit, match=r"signing key .* and fingerprint must come with its URL"):
+        bootstrap.ensure_ssm_agent({"IMAGE_DELIVERY_SSM_AGENT_URL": "https://example.invalid/agent.deb"})

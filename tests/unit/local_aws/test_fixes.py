@@ -21,6 +21,7 @@ from local_aws.fixes import (
     dynamodb_table_id,
     ec2_security_group_rules,
     ec2_tag_resource_types,
+    ec2_user_data_limit,
     elbv2_attributes,
     elbv2_target_health,
     iam_action_log,
@@ -185,6 +186,47 @@ def test_launching_from_a_later_version_with_user_data_works_with_the_fix(aws):
             0
         ]
     assert len(group["Instances"]) == 1
+
+
+# EC2 user data limit (16,384 raw bytes)
+
+AT_LIMIT = "#" * 16384
+OVER_LIMIT = "#" * 16385
+
+
+def user_data_calls(raw: str) -> list:
+    """Each way user data reaches EC2 here: a template, a template version, RunInstances (whose
+    UserData botocore encodes itself)."""
+    ec2 = client("ec2")
+    user_data = base64.b64encode(raw.encode()).decode()
+    return [
+        lambda: ec2.create_launch_template(
+            LaunchTemplateName="big", LaunchTemplateData={"ImageId": "ami-1", "UserData": user_data}
+        ),
+        lambda: ec2.create_launch_template_version(
+            LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1", "UserData": user_data}
+        ),
+        lambda: ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, UserData=raw),
+    ]
+
+
+def test_user_data_over_the_limit_is_stored_without_the_fix(aws):
+    client("ec2").create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1"})
+    for call in user_data_calls(OVER_LIMIT):
+        call()
+
+
+def test_user_data_over_the_limit_is_refused_as_ec2_refuses_it_with_the_fix(aws):
+    client("ec2").create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-1"})
+    with applied([launch_templates.FIX, ec2_user_data_limit.FIX]):
+        codes = []
+        for call in user_data_calls(OVER_LIMIT):
+            with pytest.raises(botocore.exceptions.ClientError, match="User data is limited to 16384 bytes") as error:
+                call()
+            codes.append(error.value.response["Error"]["Code"])
+        for call in user_data_calls(AT_LIMIT):
+            call()
+    assert codes == ["InvalidUserData.Malformed", "InvalidUserData.Malformed", "InvalidParameterValue"]
 
 
 def test_strip_template_tag_spec_keeps_other_resource_types():
