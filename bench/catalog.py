@@ -23,13 +23,10 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(PROJECT_ROOT / "collections"))  # the collection image_delivery.stack, in place
 
-import ansible.module_utils  # noqa: E402
-
-ansible.module_utils.__path__.append(str(PROJECT_ROOT / "plugins/module_utils"))
-
-from ansible.module_utils.image_scan import scan  # noqa: E402
-from ansible.module_utils.invalidation_plan import plan_paths, rules_from  # noqa: E402
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import scan  # noqa: E402
+from ansible_collections.image_delivery.stack.plugins.module_utils.invalidation_plan import plan_paths, rules_from  # noqa: E402
 from PIL import Image  # noqa: E402
 
 RULES = {

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.image_delivery.stack.plugins.module_utils import catalog_schema as _schema
+from ansible_collections.image_delivery.stack.plugins.module_utils import invalidation_plan as _planner
 
-
-def _project_module_utils(name: str):
-    """Import plugins/module_utils/<name>.py. Ansible puts a project's module_utils folder on the
-    path of modules only, not of controller plugins, so a filter loads it by file location."""
-    qualified = f"image_delivery_module_utils.{name}"
-    if qualified not in sys.modules:
-        location = Path(__file__).resolve().parent.parent / "module_utils" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(qualified, location)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[qualified] = module
-        spec.loader.exec_module(module)
-    return sys.modules[qualified]
-
-
-_schema = _project_module_utils("catalog_schema")
-_planner = _project_module_utils("invalidation_plan")
 CatalogSchemaError = _schema.CatalogSchemaError
 catalog_diff = _schema.catalog_diff
 search_tokens = _schema.search_tokens

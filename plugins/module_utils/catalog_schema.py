@@ -2,8 +2,9 @@
 # Apache License 2.0
 """The one definition of a catalog entry, shared by the Ansible plugins and the image API.
 
-Pure Python, standard library only: the modules import it as ``ansible.module_utils.catalog_schema``
-and the API package vendors this very file at build time, so the two can never disagree on a field.
+Pure Python, standard library only: the collection's modules and filters import it as
+``ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema`` and the API
+package vendors this very file at build time, so the two can never disagree on a field.
 
 A catalog entry is a flat dict (see ``ENTRY_FIELDS``). In DynamoDB every entry is one item keyed by
 ``image_id``; one extra item, ``CATALOG_ITEM_ID``, holds the catalog version that the API polls and

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ansible.module_utils.catalog_schema import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
     CatalogSchemaError,
     from_item,

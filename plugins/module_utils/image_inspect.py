@@ -14,8 +14,8 @@ import io
 import warnings
 from dataclasses import dataclass, field
 
-from ansible.module_utils.colour_names import palette_names
-from ansible.module_utils.image_hash import difference_hash
+from ansible_collections.image_delivery.stack.plugins.module_utils.colour_names import palette_names
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import difference_hash
 
 try:
     from PIL import Image, IptcImagePlugin, UnidentifiedImageError

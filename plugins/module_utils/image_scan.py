@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible.module_utils.catalog_schema import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     FORMATS,
     content_key,
     image_id_for,
@@ -26,7 +26,11 @@ from ansible.module_utils.catalog_schema import (
     orientation_of,
     text_tokens,
 )
-from ansible.module_utils.image_inspect import ImageFacts, ImageRejected, inspect_image
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import (
+    ImageFacts,
+    ImageRejected,
+    inspect_image,
+)
 
 
 def _default_yaml_loader() -> Callable[[str], object]:

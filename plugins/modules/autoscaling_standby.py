@@ -90,9 +90,15 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.standby_plan import MIN_SIZE_TAG, GroupView, StandbyPlanError, plan_enter, plan_exit
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.standby_plan import (
+    MIN_SIZE_TAG,
+    GroupView,
+    StandbyPlanError,
+    plan_enter,
+    plan_exit,
+)
 
 POLL_SECONDS = 2
 LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"

@@ -78,10 +78,21 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.catalog_schema import CatalogSchemaError, catalog_item, catalog_version, validate_entry
-from ansible.module_utils.catalog_table import WritePlan, plan_writes, read_table, write_catalog_item, write_entries
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    CatalogSchemaError,
+    catalog_item,
+    catalog_version,
+    validate_entry,
+)
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table import (
+    WritePlan,
+    plan_writes,
+    read_table,
+    write_catalog_item,
+    write_entries,
+)
 
 
 def main() -> None:

@@ -66,9 +66,9 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.catalog_table import read_table
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table import read_table
 
 
 def main() -> None:

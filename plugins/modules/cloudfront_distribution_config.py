@@ -136,20 +136,20 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.cloudfront_config import (
-    config_differences,
-    find_by_comment,
-    merged_config,
-    tag_changes,
-    with_origin_headers,
-    with_quantities,
-)
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
+)
+from ansible_collections.image_delivery.stack.plugins.module_utils.cloudfront_config import (
+    config_differences,
+    find_by_comment,
+    merged_config,
+    tag_changes,
+    with_origin_headers,
+    with_quantities,
 )
 
 

@@ -90,7 +90,9 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.invalidation_plan import (
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.invalidation_plan import (
     FREE_PATHS_PER_MONTH,
     PlanError,
     batches,
@@ -98,8 +100,6 @@ from ansible.module_utils.invalidation_plan import (
     caller_reference,
     check_path,
 )
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 
 def recent_invalidations(client, distribution_id: str, lookback: int) -> list[dict]:

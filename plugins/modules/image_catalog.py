@@ -167,10 +167,14 @@ import tempfile
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.catalog_schema import catalog_diff, catalog_version
-from ansible.module_utils.image_hash import hashes_of, near_duplicates
-from ansible.module_utils.image_inspect import Image
-from ansible.module_utils.image_scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, scan
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import catalog_diff, catalog_version
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import hashes_of, near_duplicates
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import Image
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INCLUDE,
+    scan,
+)
 
 try:
     import yaml

@@ -61,7 +61,12 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.release_bundle import BundleError, build, entries, sha256
+from ansible_collections.image_delivery.stack.plugins.module_utils.release_bundle import (
+    BundleError,
+    build,
+    entries,
+    sha256,
+)
 
 
 def main() -> None:

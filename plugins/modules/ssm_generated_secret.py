@@ -81,11 +81,14 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.generated_secrets import generate_secret, parameter_name_is_valid
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.image_delivery.stack.plugins.module_utils.generated_secrets import (
+    generate_secret,
+    parameter_name_is_valid,
+)
 
 CHECK_MODE_PLACEHOLDER = "check-mode-placeholder-secret-value"
 

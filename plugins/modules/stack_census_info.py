@@ -61,9 +61,9 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.stack_census import census
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.stack_census import census
 
 
 def main() -> None:

@@ -7,12 +7,9 @@ from functools import cached_property
 
 import boto3
 import botocore.exceptions
+from ansible_collections.image_delivery.stack.plugins.module_utils import stack_census
 
 from local_aws.identities import ADMIN, Identity
-from tests.helpers.module_utils import use_project_module_utils
-
-use_project_module_utils()
-from ansible.module_utils import stack_census  # noqa: E402  (after the path is set)
 
 REGION = "eu-west-1"
 

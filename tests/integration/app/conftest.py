@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    catalog_item,
+    catalog_version,
+    to_item,
+)
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import scan
 
 from local_aws.identities import ADMIN
 from tests.helpers.images import EXIF_ORIENTATION, image_bytes, write
-from tests.helpers.module_utils import use_project_module_utils
 from tests.helpers.playbook import PROJECT_ROOT
-
-use_project_module_utils()
-
-from ansible.module_utils.catalog_schema import catalog_item, catalog_version, to_item  # noqa: E402
-from ansible.module_utils.image_scan import scan  # noqa: E402
 
 APP_SOURCE = PROJECT_ROOT / "files/app/src"
 DEMO = PROJECT_ROOT / "files/images"

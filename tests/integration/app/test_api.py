@@ -235,7 +235,7 @@ def test_the_openapi_document_lists_exactly_the_routes(api):
 
 def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, local_aws):
     write(published.folder, "generated/zebra-crossing.png", image_bytes((120, 80), (250, 250, 250), "PNG"))
-    import ansible.module_utils.image_scan as image_scan
+    import ansible_collections.image_delivery.stack.plugins.module_utils.image_scan as image_scan
 
     entries = image_scan.scan(published.folder).entries
     new = next(e for e in entries if e["image_id"] == "generated-zebra-crossing")

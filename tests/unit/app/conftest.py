@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from tests.helpers.module_utils import use_project_module_utils
 from tests.helpers.playbook import PROJECT_ROOT
 
 APP_SOURCE = str(PROJECT_ROOT / "files/app/src")
@@ -17,10 +16,8 @@ if APP_SOURCE not in sys.path:
 @pytest.fixture(scope="session")
 def demo_index():
     """The demo set (files/images) as the publisher indexes it, and its search index."""
+    from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import scan
     from image_api.search import SearchIndex
-
-    use_project_module_utils()
-    from ansible.module_utils.image_scan import scan
 
     entries = scan(PROJECT_ROOT / "files/images").entries
     return SearchIndex.build(entries), entries

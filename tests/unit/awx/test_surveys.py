@@ -10,14 +10,19 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError, AnsibleLookupError
+from ansible_collections.image_delivery.stack.plugins.filter.awx_survey import (
+    SURVEY_TYPES,
+    FilterModule,
+    SurveyError,
+    awx_survey_spec,
+    survey_item,
+)
+from ansible_collections.image_delivery.stack.plugins.lookup.role_interface import (
+    merge_role_interfaces,
+    read_role_interface,
+)
 
 from tests.helpers.playbook import PROJECT_ROOT
-
-sys.path.insert(0, str(PROJECT_ROOT / "plugins" / "lookup"))
-sys.path.insert(0, str(PROJECT_ROOT / "plugins" / "filter"))
-
-from awx_survey import SURVEY_TYPES, FilterModule, SurveyError, awx_survey_spec, survey_item
-from role_interface import merge_role_interfaces, read_role_interface
 
 OPTIONS = {
     "size": {"type": "int", "description": ["Size.", "In GiB."]},

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from catalog import FilterModule
+from ansible_collections.image_delivery.stack.plugins.filter.catalog import FilterModule
 
 FILTERS = FilterModule().filters()
 RULES = {"on_any_change": ["/api/search*"], "per_entry": ["/api/images/{image_id}"], "immutable": ["/images/"]}

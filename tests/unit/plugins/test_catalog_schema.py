@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.catalog_schema import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
     CatalogSchemaError,
     catalog_diff,

@@ -6,7 +6,11 @@ import boto3
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from certificates import FilterModule, certificate_problems, name_matches
+from ansible_collections.image_delivery.stack.plugins.filter.certificates import (
+    FilterModule,
+    certificate_problems,
+    name_matches,
+)
 from moto import mock_aws
 
 from tests.helpers.certificates import self_signed

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from cloudfront_config import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.cloudfront_config import (
     config_differences,
     find_by_comment,
     merged_config,

@@ -3,9 +3,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from ansible.module_utils.catalog_schema import COLOUR_NAMES
-from ansible.module_utils.colour_names import colour_name, palette_names
-from ansible.module_utils.image_inspect import inspect_image
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import COLOUR_NAMES
+from ansible_collections.image_delivery.stack.plugins.module_utils.colour_names import colour_name, palette_names
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import inspect_image
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image

@@ -3,7 +3,10 @@ from __future__ import annotations
 import string
 
 import pytest
-from generated_secrets import generate_secret, parameter_name_is_valid
+from ansible_collections.image_delivery.stack.plugins.module_utils.generated_secrets import (
+    generate_secret,
+    parameter_name_is_valid,
+)
 
 
 def test_secrets_have_the_length_and_alphabet_asked_for_and_differ():

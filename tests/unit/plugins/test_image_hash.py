@@ -4,8 +4,13 @@ import io
 import random
 
 import pytest
-from ansible.module_utils.image_hash import MAX_BAND_MEMBERS, difference_hash, hamming, near_duplicates
-from ansible.module_utils.image_inspect import inspect_image
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import (
+    MAX_BAND_MEMBERS,
+    difference_hash,
+    hamming,
+    near_duplicates,
+)
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import inspect_image
 from PIL import Image, ImageDraw, ImageFilter
 
 from tests.helpers.images import EXIF_ORIENTATION

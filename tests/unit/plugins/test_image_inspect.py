@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.image_inspect import ImageRejected, inspect_image
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import ImageRejected, inspect_image
 
 from tests.helpers.images import (
     EXIF_IMAGE_DESCRIPTION,

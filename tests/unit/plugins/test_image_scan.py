@@ -4,7 +4,7 @@ import json
 import os
 
 import yaml
-from ansible.module_utils.image_scan import find_images, parse_sidecar, scan
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import find_images, parse_sidecar, scan
 
 from tests.helpers.images import EXIF_IMAGE_DESCRIPTION, image_bytes, write
 

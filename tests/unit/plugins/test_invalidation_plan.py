@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.invalidation_plan import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.invalidation_plan import (
     MAX_FILE_PATHS,
     PlanError,
     affected_paths,

@@ -4,7 +4,12 @@ import io
 import tarfile
 
 import pytest
-from ansible.module_utils.release_bundle import BundleError, build, entries, sha256
+from ansible_collections.image_delivery.stack.plugins.module_utils.release_bundle import (
+    BundleError,
+    build,
+    entries,
+    sha256,
+)
 
 
 def make_tree(root, files: dict[str, str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from ansible.module_utils.standby_plan import (
+from ansible_collections.image_delivery.stack.plugins.module_utils.standby_plan import (
     MIN_SIZE_TAG,
     GroupView,
     StandbyPlanError,

@@ -14,7 +14,11 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.filter.core import FilterModule as AnsibleCoreFilters
-from user_data import EC2_USER_DATA_LIMIT, FilterModule, ec2_user_data
+from ansible_collections.image_delivery.stack.plugins.filter.user_data import (
+    EC2_USER_DATA_LIMIT,
+    FilterModule,
+    ec2_user_data,
+)
 
 from tests.helpers.playbook import PROJECT_ROOT
 

@@ -1,0 +1,122 @@
+"""The repository is the collection image_delivery.stack: it builds, installs where a user's
+project would, and its modules and filters run there by FQCN; its AWS modules share one
+module_defaults group; the plays call them by FQCN and set that group once."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.helpers.playbook import PROJECT_ROOT
+
+GALAXY = yaml.safe_load((PROJECT_ROOT / "galaxy.yml").read_text())
+RUNTIME = yaml.safe_load((PROJECT_ROOT / "meta/runtime.yml").read_text())
+MODULES = sorted(path.stem for path in (PROJECT_ROOT / "plugins/modules").glob("*.py") if path.stem != "__init__")
+PLAY_FILES = [
+    *sorted((PROJECT_ROOT / "playbooks").rglob("*.yml")),
+    *sorted((PROJECT_ROOT / "roles").glob("*/tasks/**/*.yml")),
+    *sorted((PROJECT_ROOT / "roles").glob("*/handlers/*.yml")),
+    *sorted((PROJECT_ROOT / "molecule").rglob("*.yml")),
+    PROJECT_ROOT / "site.yml",
+]
+TOOLS = Path(sys.executable).parent
+
+
+def tool(name: str, *args: str, cwd: Path, **environment: str) -> str:
+    completed = subprocess.run(
+        [str(TOOLS / name), *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **environment},
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert completed.returncode == 0, (
+        f"{name} {' '.join(args)}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+    )
+    return completed.stdout
+
+
+def test_the_built_collection_installs_and_runs_by_fqcn_outside_the_project(tmp_path):
+    tool("ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), cwd=PROJECT_ROOT)
+    tarball = tmp_path / f"image_delivery-stack-{GALAXY['version']}.tar.gz"
+    assert tarball.exists()
+    user = tmp_path / "user-project"
+    (user / "pictures").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "files/images/science/rocket-launch.jpg", user / "pictures")
+    tool("ansible-galaxy", "collection", "install", "--no-deps", "-p", "collections", str(tarball), cwd=user)
+    (user / "play.yml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Call the collection from another project",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "name": "Index a folder",
+                            "image_delivery.stack.image_catalog": {"path": "{{ playbook_dir }}/pictures"},
+                            "register": "indexed",
+                        },
+                        {
+                            "name": "Report",
+                            "ansible.builtin.debug": {
+                                "msg": "indexed={{ indexed.images | map(attribute='path') | join(',') }} "
+                                "regions={{ none | image_delivery.stack.aws_known_regions | length }}"
+                            },
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    (user / "ansible.cfg").write_text("[defaults]\n")  # nothing of the project's configuration
+    output = tool(
+        "ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}",
+        "play.yml", cwd=user, ANSIBLE_COLLECTIONS_PATH=str(user / "collections"),
+        ANSIBLE_CONFIG=str(user / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+    )  # fmt: skip
+    assert "indexed=rocket-launch.jpg" in output
+    assert int(re.search(r"regions=(\d+)", output)[1]) > 10
+
+
+def test_the_tarball_leaves_out_state_and_the_in_place_links():
+    ignored = set(GALAXY["build_ignore"])
+    assert {".venv", ".state", "collections", "playbooks/collections"} <= ignored
+
+
+def test_galaxy_metadata_agrees_with_the_project():
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text()
+    assert f'version = "{GALAXY["version"]}"' in pyproject
+    required = {
+        entry["name"]: entry["version"]
+        for entry in yaml.safe_load((PROJECT_ROOT / "requirements.yml").read_text())["collections"]
+    }
+    required.pop("awx.awx")  # only playbooks/awx.yml, a project-level play
+    assert GALAXY["dependencies"] == required
+
+
+def uses_aws(module: str) -> bool:
+    tree = ast.parse((PROJECT_ROOT / "plugins/modules" / f"{module}.py").read_text())
+    return any(isinstance(node, ast.Name) and node.id == "AnsibleAWSModule" for node in ast.walk(tree))
+
+
+def test_every_aws_module_of_the_collection_is_in_its_aws_group():
+    members = [entry for entry in RUNTIME["action_groups"]["aws"] if isinstance(entry, str)]
+    extends = next(entry for entry in RUNTIME["action_groups"]["aws"] if isinstance(entry, dict))
+    assert extends["metadata"]["extend_group"] == ["amazon.aws.aws", "community.aws.aws"]
+    assert sorted(members) == [module for module in MODULES if uses_aws(module)]
+
+
+def test_plays_call_the_modules_by_fqcn_and_set_the_aws_group_once():
+    short_call = re.compile(r"^\s*(?:-\s+)?(" + "|".join(MODULES) + r"):\s*$", re.M)
+    for path in PLAY_FILES:
+        text = path.read_text()
+        assert not short_call.findall(text), f"{path.relative_to(PROJECT_ROOT)} calls a module by its short name"
+        for play in yaml.safe_load(text) or []:
+            defaults = play.get("module_defaults", {}) if isinstance(play, dict) else {}
+            aws = [key for key in defaults if "aws" in key]
+            assert aws in ([], ["group/image_delivery.stack.aws"]), f"{path.name}: module_defaults {sorted(defaults)}"
