@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError, AnsibleLookupError
-from ansible_collections.image_delivery.stack.plugins.filter.awx_survey import (
+from ansible_collections.image_delivery.stack.plugins.filter.awx_survey_spec import (
     SURVEY_TYPES,
     FilterModule,
     SurveyError,

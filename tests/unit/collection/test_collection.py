@@ -120,3 +120,26 @@ def test_plays_call_the_modules_by_fqcn_and_set_the_aws_group_once():
             defaults = play.get("module_defaults", {}) if isinstance(play, dict) else {}
             aws = [key for key in defaults if "aws" in key]
             assert aws in ([], ["group/image_delivery.stack.aws"]), f"{path.name}: module_defaults {sorted(defaults)}"
+
+
+def filter_names() -> dict[str, str]:
+    """Every filter the collection provides, and the file that provides it."""
+    names = {}
+    for path in sorted((PROJECT_ROOT / "plugins/filter").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "filters":
+                returned = next(n.value for n in ast.walk(node) if isinstance(n, ast.Return))
+                names |= {key.value: path.stem for key in returned.keys}
+    return names
+
+
+def test_ansible_doc_documents_every_filter_by_its_own_name():
+    """One filter per file, each with its own DOCUMENTATION (as community.general does), so that
+    `ansible-doc -t filter image_delivery.stack.<name>` shows that filter and no other."""
+    names = filter_names()
+    assert all(name == stem for name, stem in names.items()), names
+    output = tool("ansible-doc", "-t", "filter", "--json", *(f"image_delivery.stack.{n}" for n in names),
+                  cwd=PROJECT_ROOT)  # fmt: skip
+    documented = {fqcn: entry["doc"]["name"] for fqcn, entry in yaml.safe_load(output).items()}
+    assert documented == {f"image_delivery.stack.{name}": name for name in names}

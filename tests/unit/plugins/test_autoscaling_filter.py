@@ -6,7 +6,10 @@ import boto3
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.image_delivery.stack.plugins.filter.autoscaling import FilterModule, autoscaling_group_drift
+from ansible_collections.image_delivery.stack.plugins.filter.autoscaling_group_drift import (
+    FilterModule,
+    autoscaling_group_drift,
+)
 from moto import mock_aws
 
 REGION = "eu-west-1"

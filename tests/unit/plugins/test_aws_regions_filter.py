@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.image_delivery.stack.plugins.filter.aws_regions import FilterModule, aws_known_regions
+from ansible_collections.image_delivery.stack.plugins.filter.aws_known_regions import FilterModule, aws_known_regions
 
 
 def test_known_regions_come_from_botocore_offline():

@@ -2,9 +2,18 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.image_delivery.stack.plugins.filter.catalog import FilterModule
+from ansible_collections.image_delivery.stack.plugins.filter import (
+    catalog_diff,
+    catalog_objects,
+    catalog_search_tokens,
+    invalidation_paths,
+)
 
-FILTERS = FilterModule().filters()
+FILTERS = {
+    name: function
+    for plugin in (invalidation_paths, catalog_diff, catalog_search_tokens, catalog_objects)
+    for name, function in plugin.FilterModule().filters().items()
+}
 RULES = {"on_any_change": ["/api/search*"], "per_entry": ["/api/images/{image_id}"], "immutable": ["/images/"]}
 
 

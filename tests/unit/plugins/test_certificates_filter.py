@@ -6,7 +6,7 @@ import boto3
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.image_delivery.stack.plugins.filter.certificates import (
+from ansible_collections.image_delivery.stack.plugins.filter.certificate_problems import (
     FilterModule,
     certificate_problems,
     name_matches,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.image_delivery.stack.plugins.filter.target_health import FilterModule, target_readiness
+from ansible_collections.image_delivery.stack.plugins.filter.target_readiness import FilterModule, target_readiness
 
 
 def group(*targets: tuple[str, str, str | None]) -> dict:

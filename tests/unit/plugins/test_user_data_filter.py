@@ -14,7 +14,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.filter.core import FilterModule as AnsibleCoreFilters
-from ansible_collections.image_delivery.stack.plugins.filter.user_data import (
+from ansible_collections.image_delivery.stack.plugins.filter.ec2_user_data import (
     EC2_USER_DATA_LIMIT,
     FilterModule,
     ec2_user_data,
