@@ -37,6 +37,11 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
     "compute_instance_type": ("huge", {}),
     "compute_ami_id": ("ami-xyz", {}),
     "compute_ssm_agent_url": ("http://s3.amazonaws.com/amazon-ssm-agent.deb", {}),
+    "compute_ssm_agent_signing_fingerprint": ("DE92C7DA", {"compute_ssm_agent_url": "https://example.com/agent.deb"}),
+    "compute_ssm_agent_signing_key_file": (
+        "/nonexistent/amazon-ssm-agent.asc",
+        {"compute_ssm_agent_url": "https://example.com/agent.deb"},
+    ),
     "image_api_table": ("", {}),
     "image_api_bucket": ("", {}),
     "image_api_socket": ("/tmp/image-api.sock", {}),
