@@ -131,7 +131,7 @@ lint: dev-install ## ruff and ansible-lint (production profile)
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
 
-bench: install dev-install ## Benchmarks (see bench/README.md)
+bench: install dev-install ## Benchmarks (see docs/benchmarks.md)
 	$(BIN)/python bench/infrastructure.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/api.py

@@ -57,6 +57,8 @@ COLOUR_NAMES = ("red", "orange", "yellow", "green", "teal", "blue", "purple", "p
 
 # The item that carries the catalog's version; slugs never start with "_", so it cannot collide.
 CATALOG_ITEM_ID = "_catalog"
+# The catalog table's partition key (the storage role creates the table with it).
+TABLE_KEY = "image_id"
 KEY_PREFIX = "images/"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
+    TABLE_KEY,
     CatalogSchemaError,
     from_item,
     read_catalog_item,
@@ -78,7 +79,7 @@ def batch_write(client, table: str, requests: list[dict], max_attempts: int = 8)
 
 def write_entries(client, table: str, wanted: Mapping[str, Mapping], plan: WritePlan) -> None:
     requests = [{"PutRequest": {"Item": to_item(wanted[i])}} for i in plan.put]
-    requests += [{"DeleteRequest": {"Key": {"image_id": {"S": i}}}} for i in plan.delete]
+    requests += [{"DeleteRequest": {"Key": {TABLE_KEY: {"S": i}}}} for i in plan.delete]
     batch_write(client, table, requests)
 
 

@@ -86,7 +86,7 @@ FREE_TEXT_ARGUMENTS = words("""
     awx_controller_inventory_name awx_controller_host_config_key catalog_cache_control cdn_comment cdn_web_acl_id
     compute_ami_owner compute_ami_name_pattern compute_root_volume_kms_key_id compute_key_name compute_group_name
     compute_instance_role_name compute_managed_policy_arns compute_launch_hook_name load_balancer_ssl_policy
-    load_balancer_origin_secret_parameter storage_bucket_kms_key_id storage_table_hash_key
+    load_balancer_origin_secret_parameter storage_bucket_kms_key_id
     security_groups_cloudfront_prefix_list_name nginx_server_name image_api_user image_api_socket_group
     image_api_region local_data_plane_image cdn_caller_reference cdn_origin_header_name
 """)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
+    TABLE_KEY,
     CatalogSchemaError,
     catalog_diff,
     catalog_item,
@@ -145,3 +146,13 @@ def test_catalog_item_records_version_and_pending_paths():
     assert read_catalog_item(item) == {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"]}
     assert "pending_paths" not in catalog_item("v1", 3)
     assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": []}
+
+
+def test_the_storage_role_creates_the_table_with_the_schemas_key():
+    import yaml
+
+    from tests.helpers.playbook import PROJECT_ROOT
+
+    role_vars = yaml.safe_load((PROJECT_ROOT / "roles/storage/vars/main.yml").read_text())
+    assert role_vars["storage_table_hash_key"] == TABLE_KEY == "image_id"
+    assert "storage_table_hash_key" not in (PROJECT_ROOT / "roles/storage/defaults/main.yml").read_text()
