@@ -216,7 +216,7 @@ def test_a_key_that_is_not_armored_is_refused(bootstrap, signer, tmp_path):
         bootstrap.verify_signature(package, signature, "not a key", signer["fingerprint"])
 
 
-def test_the_shipped_key_is_the_pinned_one(tmp_path):
+def test_the_shipped_key_is_the_pinned_one(bootstrap, tmp_path):
     """files/bootstrap/amazon-ssm-agent-signing-key.asc is the key whose fingerprint the compute
     role pins (AWS's SSM Agent signer)."""
     import yaml
@@ -230,6 +230,33 @@ def test_the_shipped_key_is_the_pinned_one(tmp_path):
     uids = [line.split(":")[9] for line in listing.splitlines() if line.startswith("uid:")]
     assert fingerprints[0] == defaults["compute_ssm_agent_signing_fingerprint"]
     assert uids == ["SSM Agent <ssm-agent-signer@amazon.com>"]
+    dearmored = subprocess.run(["gpg", "--dearmor"], input=key_file.read_bytes(), capture_output=True, check=True)
+    assert bootstrap.dearmor(key_file.read_text()) == dearmored.stdout  # the first boot reads the file as gpg does
+
+
+def test_the_signature_is_fetched_from_the_package_url_with_sig(bootstrap, tmp_path, monkeypatch):
+    """AWS's table in "Verifying the signature of SSM Agent": the Debian package's signature is
+    .../latest/debian_<arch>/amazon-ssm-agent.deb.sig, beside the package; nothing is installed
+    before the check."""
+    url = "https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/latest/debian_amd64/amazon-ssm-agent.deb"
+    fetched, installed = [], []
+    key = tmp_path / "key.asc"
+    key.write_text("-----BEGIN PGP PUBLIC KEY BLOCK-----\n-----END PGP PUBLIC KEY BLOCK-----\n")
+    monkeypatch.setattr(bootstrap, "ssm_agent_installed", lambda: False)
+    monkeypatch.setattr(bootstrap, "SSM_AGENT_KEY", key)
+    monkeypatch.setattr(bootstrap, "download", lambda source, target: fetched.append(source))
+    monkeypatch.setattr(bootstrap.subprocess, "run", lambda *args, **kwargs: installed.append(args))
+
+    def refuse(package, signature, armored, fingerprint):
+        raise SystemExit("signature check failed")
+
+    monkeypatch.setattr(bootstrap, "verify_signature", refuse)
+    monkeypatch.setattr(bootstrap, "Path", lambda path: tmp_path / Path(path).name)
+    stack = {"IMAGE_DELIVERY_SSM_AGENT_URL": url, "IMAGE_DELIVERY_SSM_AGENT_FINGERPRINT": "DE92" * 10}
+    with pytest.raises(SystemExit, match="signature check failed"):
+        bootstrap.ensure_ssm_agent(stack)
+    assert fetched == [url, url + ".sig"]
+    assert installed == []
 
 
 def test_the_agent_is_installed_only_with_its_key_and_fingerprint(bootstrap, tmp_path, monkeypatch):
