@@ -1,8 +1,10 @@
-"""A reproducible tar.gz from files on disk: the same inputs always give the same bytes.
+"""A release: a reproducible tar.gz from files on disk, named by what it packs.
 
 Entries are sorted, owned by root, with fixed modes and a zero mtime, and the gzip header carries
-no name or time, so the archive's sha256 identifies its content (the release bundle is uploaded
-only when it changed, and instances check the hash they download).
+no name or time, so the same inputs always give the same bytes (the release bundle is uploaded
+only when it changed, and instances check the hash they download). The release id is computed
+from the entries themselves (names and contents), so whatever the bundle packs is part of the id:
+nothing can change under the same release.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def entries(sources: Mapping[str, str], contents: Mapping[str, str]) -> dict[str
         if name.startswith("/") or ".." in Path(name).parts:
             raise BundleError(f"archive path {name} leaves the bundle")
     return collected
+
+
+def release_id(files: Mapping[str, bytes], length: int = 16) -> str:
+    """The id of a release: a hash over every entry's name and content (sorted by name)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()[:length]
 
 
 def build(files: Mapping[str, bytes]) -> bytes:

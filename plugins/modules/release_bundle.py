@@ -7,18 +7,23 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: release_bundle
-short_description: Build a reproducible tar.gz of a release (folders, files and inline texts)
+short_description: Define a release by what it packs and build its reproducible tar.gz
 description:
   - Packs folders and files under chosen archive paths, plus inline texts, into a tar.gz whose
     bytes depend only on the content (sorted entries, root owner, zero mtimes, no gzip name or
     time). Caches (C(__pycache__), C(*.pyc), C(*.egg-info)) are left out.
-  - Writes I(dest) only when the archive differs from the file already there, so the release
-    bundle's upload and its sha256 stay the same across runs.
-  - In check mode reports whether the file would change.
+  - The release id is a hash over every packed entry's name and content, so the id covers all the
+    bundle holds, and the same content always gives the same id and the same bytes. The id is
+    also written into the bundle (I(release_file)) for the instance that applies it.
+  - The archive is written as C(<dest_dir>/<release>.tar.gz), atomically. When that file is
+    already there, it is this release's bundle (its name is its content's id) and is not built
+    again, so a rerun without changes only reads the sources.
+  - In check mode builds the archive in memory (for its sha256) and reports whether the file would
+    be written.
 author: image-delivery contributors
 options:
-  dest:
-    description: Where to write the archive.
+  dest_dir:
+    description: Folder of the release bundles.
     type: path
     required: true
   sources:
@@ -29,20 +34,38 @@ options:
     description: Archive path to text written as that file.
     type: dict
     default: {}
+  release_file:
+    description: Archive path of the file that holds the release id (not part of the id).
+    type: str
+    default: RELEASE
 """
 
 EXAMPLES = r"""
 - name: Build the release bundle
-  release_bundle:
-    dest: .state/image-delivery/releases/0123abcd.tar.gz
+  image_delivery.stack.release_bundle:
+    dest_dir: .state/image-delivery/releases
     sources:
       roles/nginx: roles/nginx
       web: files/web
     contents:
       release-vars.json: "{{ vars_for_instances | to_json }}"
+  register: release
+
+- name: Show the release id
+  ansible.builtin.debug:
+    msg: "{{ release.release }} in {{ release.path }}"
 """
 
 RETURN = r"""
+release:
+  description: The release id (16 hex digits of a hash over every packed entry's name and content).
+  returned: always
+  type: str
+  sample: 3f1c0a9e5b7d2c48
+path:
+  description: The archive, C(<dest_dir>/<release>.tar.gz).
+  returned: always
+  type: str
 sha256:
   description: sha256 of the archive.
   returned: always
@@ -52,11 +75,12 @@ size:
   returned: always
   type: int
 files:
-  description: Number of files in the archive.
+  description: Number of files in the archive, the release file included.
   returned: always
   type: int
 """
 
+import hashlib
 import os
 import tempfile
 
@@ -65,39 +89,57 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.release_bundl
     BundleError,
     build,
     entries,
+    release_id,
     sha256,
 )
+
+
+def file_sha256(path: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest(), os.path.getsize(path)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".bundle-")
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.chmod(temporary, 0o640)
+    os.replace(temporary, path)
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            dest=dict(type="path", required=True),
+            dest_dir=dict(type="path", required=True),
             sources=dict(type="dict", default={}),
             contents=dict(type="dict", default={}, no_log=False),
+            release_file=dict(type="str", default="RELEASE"),
         ),
         supports_check_mode=True,
     )
+    release_file = module.params["release_file"]
     try:
         files = entries(module.params["sources"], {k: str(v) for k, v in module.params["contents"].items()})
     except (BundleError, OSError) as error:
         module.fail_json(msg=f"cannot build the bundle: {error}")
+    if release_file in files:
+        module.fail_json(msg=f"the release file {release_file} is also a packed entry: choose another release_file")
+    release = release_id(files)
+    files[release_file] = f"{release}\n".encode()
+    path = os.path.join(module.params["dest_dir"], f"{release}.tar.gz")
+    result = dict(release=release, path=path, files=len(files))
+    if os.path.isfile(path):
+        digest, size = file_sha256(path)
+        module.exit_json(changed=False, sha256=digest, size=size, **result)
     data = build(files)
-    dest = module.params["dest"]
-    try:
-        with open(dest, "rb") as handle:
-            changed = handle.read() != data
-    except FileNotFoundError:
-        changed = True
-    if changed and not module.check_mode:
-        folder = os.path.dirname(dest) or "."
-        os.makedirs(folder, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".bundle-")
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o640)
-        os.replace(temporary, dest)
-    module.exit_json(changed=changed, sha256=sha256(data), size=len(data), files=len(files))
+    if not module.check_mode:
+        write_atomically(path, data)
+    module.exit_json(changed=True, sha256=sha256(data), size=len(data), **result)
 
 
 if __name__ == "__main__":
