@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the pytest layers in lanes side by side, then print each layer's time and result.
 
-    python scripts/test_layers.py --lane unit,integration,smoke --lane molecule,e2e [-- pytest args]
+    python scripts/test_layers.py --lane integration,smoke --lane unit,molecule,e2e [-- pytest args]
 
 Layers in one lane run one after the other (a failed layer does not stop the lane: every layer
 reports); lanes run at the same time. Layers may share a lane or run side by side only because

@@ -60,7 +60,6 @@ CATALOG_ITEM_ID = "_catalog"
 # The catalog table's partition key (the storage role creates the table with it).
 TABLE_KEY = "image_id"
 KEY_PREFIX = "images/"
-IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _TOKEN = re.compile(r"[a-z0-9]+")

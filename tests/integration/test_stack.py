@@ -407,12 +407,13 @@ ORIGIN_NAME = "origin.it-tls.example.com"
 def tls_settings(local_aws) -> dict:
     """An issued certificate for the origin name (imported, as ACM issues it at once) and the
     Route 53 zone the origin name's alias record goes into. The second stack also takes the other
-    network layout: a NAT gateway in each zone."""
+    network layout (a NAT gateway in each zone) and another instance port."""
     certificate, key = self_signed(ORIGIN_NAME)
     arn = local_aws.client("acm").import_certificate(Certificate=certificate, PrivateKey=key)["CertificateArn"]
     zone = local_aws.client("route53").create_hosted_zone(Name="it-tls.example.com", CallerReference=TLS_STACK)
     return {
         "network_nat_per_zone": True,
+        "load_balancer_target_port": 8080,
         "tls_certificate_arn": arn,
         "origin_domain_name": ORIGIN_NAME,
         "dns_hosted_zone_id": zone["HostedZone"]["Id"].removeprefix("/hostedzone/"),
@@ -461,6 +462,18 @@ def test_only_443_is_open_to_cloudfront(tls_stack, local_aws):
         Filters=[{"Name": "group-name", "Values": [f"{TLS_STACK}-alb"]}]
     )
     assert [p["FromPort"] for p in groups["SecurityGroups"][0]["IpPermissions"]] == [443]
+
+
+def test_the_instance_port_is_one_setting(tls_stack, local_aws):
+    """load_balancer_target_port: the target group sends to it and the instances' group opens it,
+    to the load balancer only (the security_groups role's own default is not used by site.yml)."""
+    port = tls_stack["settings"]["load_balancer_target_port"]
+    group = local_aws.client("elbv2").describe_target_groups(Names=[f"{TLS_STACK}-web"])["TargetGroups"][0]
+    assert group["Port"] == port
+    groups = local_aws.client("ec2").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [f"{TLS_STACK}-instances"]}]
+    )
+    assert [(p["FromPort"], p["ToPort"]) for p in groups["SecurityGroups"][0]["IpPermissions"]] == [(port, port)]
 
 
 def test_cloudfront_talks_https_to_the_load_balancer(tls_stack, local_aws):
