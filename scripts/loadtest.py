@@ -177,7 +177,11 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--observe", type=int, default=0, help="seconds to keep watching after the load")
     parser.add_argument("--mode", choices=["miss", "hit"], default="miss")
-    parser.add_argument("--timeline", type=Path, help="the local scaler's scaler.jsonl")
+    parser.add_argument(
+        "--timeline",
+        type=lambda value: Path(value) if value else None,
+        help="the local scaler's timeline (the stack outputs' scaler_timeline); empty: none",
+    )
     parser.add_argument("--target", type=float, help="the policy's CPU target, drawn on the plot")
     parser.add_argument("--output-dir", type=Path, required=True)
     arguments = parser.parse_args()

@@ -80,11 +80,16 @@ def last_pass(settings: agent.Settings) -> dict:
         return {}
 
 
+def files(settings: agent.Settings) -> dict:
+    """What the running data plane writes that others read (the load test reads the scaler's timeline)."""
+    return {"scaler_timeline": str(settings.scaler_timeline)}
+
+
 def start(args: argparse.Namespace, settings: agent.Settings) -> dict:
     pid_file = settings.state_dir / "agent.pid"
     pid = running_pid(pid_file)
     if pid is not None:
-        return {"changed": False, "running": True, "pid": pid, "last_pass": last_pass(settings)}
+        return {"changed": False, "running": True, "pid": pid, "last_pass": last_pass(settings), **files(settings)}
     podman = Podman(settings.podman, settings.image)
     if not podman.image_exists():
         raise RuntimeError(f"the instance image {settings.image} is missing: run scripts/build-base-image.sh")
@@ -109,7 +114,7 @@ def start(args: argparse.Namespace, settings: agent.Settings) -> dict:
         if status.get("time", 0) >= began:
             if not status.get("ok"):
                 raise RuntimeError(f"the data plane's first pass failed: {status.get('error')}")
-            return {"changed": True, "running": True, "pid": process.pid, "last_pass": status}
+            return {"changed": True, "running": True, "pid": process.pid, "last_pass": status, **files(settings)}
         time.sleep(0.3)
     raise RuntimeError(
         f"the data plane made no pass within {args.ready_timeout:.0f}s; see {settings.state_dir}/agent.log"

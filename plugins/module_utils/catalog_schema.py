@@ -59,7 +59,10 @@ COLOUR_NAMES = ("red", "orange", "yellow", "green", "teal", "blue", "purple", "p
 CATALOG_ITEM_ID = "_catalog"
 # The catalog table's partition key (the storage role creates the table with it).
 TABLE_KEY = "image_id"
+# Originals live under content-addressed keys below this prefix: a key's bytes never change, so the
+# CDN routes the prefix to the bucket, caches it for ever and the planner never invalidates it.
 KEY_PREFIX = "images/"
+CONTENT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _TOKEN = re.compile(r"[a-z0-9]+")

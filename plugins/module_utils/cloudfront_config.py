@@ -141,10 +141,3 @@ def with_origin_headers(config: dict[str, Any], headers_by_origin: dict[str, dic
 def find_by_comment(summaries: list[dict[str, Any]], comment: str) -> list[dict[str, Any]]:
     """Distribution summaries whose Comment is exactly `comment` (ListDistributions has no tags)."""
     return [summary for summary in summaries if summary.get("Comment") == comment]
-
-
-def tag_changes(current: dict[str, str], desired: dict[str, str], purge: bool) -> tuple[dict[str, str], list[str]]:
-    """Tags to set and tag keys to remove."""
-    to_set = {key: value for key, value in desired.items() if current.get(key) != value}
-    to_remove = sorted(set(current) - set(desired)) if purge else []
-    return to_set, to_remove

@@ -3,7 +3,8 @@
 """Plan CloudFront invalidations for a catalog change: which paths, in which batches, under which
 caller references. Pure functions; the filter and the cloudfront_invalidate module both use them.
 
-Content-addressed keys (``/images/<hash>/...``) never change, so they are never invalidated. Only
+Content-addressed keys (``/images/<hash>/...``, the catalog schema's KEY_PREFIX) never change, so
+they are never invalidated: the prefix is immutable whatever the rules say. Only
 mutable responses are: the ones that depend on the whole catalog (search results, ``/image/<name>``
 redirects), and the ones that depend on one entry (its metadata, its resized variants).
 """
@@ -15,12 +16,15 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import KEY_PREFIX
+
 # CloudFront limits (per distribution, in progress at once).
 MAX_FILE_PATHS = 3000
 MAX_WILDCARD_PATHS = 15
 FREE_PATHS_PER_MONTH = 1000
 PRICE_PER_PATH_USD = 0.005
 PATH_PLACEHOLDER = "{image_id}"
+CONTENT_PATH_PREFIX = f"/{KEY_PREFIX}"
 
 
 class PlanError(ValueError):
@@ -61,7 +65,8 @@ def check_path(path: str, what: str) -> None:
 
 
 def rules_from(mapping: Mapping) -> InvalidationRules:
-    """Rules from a plain mapping (as written in YAML), checked; PlanError names the bad value."""
+    """Rules from a plain mapping (as written in YAML), checked; PlanError names the bad value. The
+    content keys' prefix is always immutable, listed or not."""
     if not isinstance(mapping, Mapping):
         raise PlanError(f"invalidation rules must be a mapping, got {type(mapping).__name__}")
     known = set(InvalidationRules.__dataclass_fields__)
@@ -80,6 +85,7 @@ def rules_from(mapping: Mapping) -> InvalidationRules:
             if name not in ("per_entry", "per_content") and "{" in path:
                 raise PlanError(f"{name} path {path!r} cannot contain a placeholder")
         values[name] = tuple(paths)
+    values["immutable"] = tuple(dict.fromkeys((CONTENT_PATH_PREFIX, *values["immutable"])))
     for name in ("collapse_above", "max_wildcards"):
         if name in mapping:
             number = mapping[name]

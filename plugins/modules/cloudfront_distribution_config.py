@@ -129,7 +129,6 @@ differences:
   elements: str
 """
 
-import time
 
 try:
     import botocore
@@ -142,15 +141,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.cloudfront_config import (
     config_differences,
     find_by_comment,
     merged_config,
-    tag_changes,
     with_origin_headers,
     with_quantities,
 )
+from ansible_collections.image_delivery.stack.plugins.module_utils.waiting import wait_for
 
 
 class Distributions:
@@ -180,12 +180,11 @@ class Distributions:
         )
 
     def wait_deployed(self, distribution_id: str, timeout: int) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            distribution = self.client.get_distribution(Id=distribution_id, aws_retry=True)["Distribution"]
-            if distribution["Status"] == "Deployed" or time.monotonic() > deadline:
-                return distribution
-            time.sleep(min(30, max(1, timeout // 60)))
+        """The distribution once Deployed; a WaiterError after ``timeout`` seconds."""
+        wait_for(
+            self.client, "distribution_deployed", timeout, delay=min(30, max(1, timeout // 60)), Id=distribution_id
+        )
+        return self.client.get_distribution(Id=distribution_id, aws_retry=True)["Distribution"]
 
 
 def summary(distribution: dict) -> dict:
@@ -230,7 +229,7 @@ def ensure_present(module: AnsibleAWSModule, api: Distributions) -> dict:
             f"{current.get('CallerReference')!r}, not {params['caller_reference']!r}"
         )
     differences = config_differences(current, desired)
-    tags_to_set, tags_to_remove = tag_changes(api.tags(existing["ARN"]), params["tags"], params["purge_tags"])
+    tags_to_set, tags_to_remove = compare_aws_tags(api.tags(existing["ARN"]), params["tags"], params["purge_tags"])
     if tags_to_set or tags_to_remove:
         differences.append("Tags")
     if not differences or module.check_mode:
@@ -298,6 +297,11 @@ def main() -> None:
     try:
         ensure = {"present": ensure_present, "absent": ensure_absent, "info": look_up}[module.params["state"]]
         result = ensure(module, api)
+    except botocore.exceptions.WaiterError as error:
+        module.fail_json(
+            msg=f"The distribution {module.params['comment']!r} was not Deployed within "
+            f"{module.params['wait_timeout']} s: {error}"
+        )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Could not manage the CloudFront distribution")
     module.exit_json(**result)

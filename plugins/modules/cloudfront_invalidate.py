@@ -83,6 +83,7 @@ billable_paths:
 """
 
 import datetime
+import math
 import time
 
 try:
@@ -100,6 +101,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.invalidation_
     caller_reference,
     check_path,
 )
+from ansible_collections.image_delivery.stack.plugins.module_utils.waiting import wait_for
 
 
 def recent_invalidations(client, distribution_id: str, lookback: int) -> list[dict]:
@@ -114,16 +116,19 @@ def describe(client, distribution_id: str, invalidation_id: str) -> dict:
 
 
 def wait_completed(client, distribution_id: str, ids: list[str], timeout: int) -> None:
+    """Wait for each invalidation with botocore's InvalidationCompleted waiter, all within ``timeout``
+    seconds; a WaiterError names the one still in progress."""
     deadline = time.monotonic() + timeout
-    pending = list(ids)
-    delay = 5
-    while pending:
-        pending = [i for i in pending if describe(client, distribution_id, i)["Status"] != "Completed"]
-        if pending and time.monotonic() > deadline:
-            raise TimeoutError(f"invalidations {pending} not completed after {timeout} s")
-        if pending:
-            time.sleep(delay)
-            delay = min(delay * 2, 30)
+    for invalidation_id in ids:
+        remaining = max(0, math.ceil(deadline - time.monotonic()))
+        wait_for(
+            client,
+            "invalidation_completed",
+            remaining,
+            delay=min(20, max(1, timeout // 30)),
+            DistributionId=distribution_id,
+            Id=invalidation_id,
+        )
 
 
 def main() -> None:
@@ -185,10 +190,10 @@ def main() -> None:
             created.append(batch["id"])
         if params["wait"] and created:
             wait_completed(client, distribution_id, created, params["wait_timeout"])
+    except botocore.exceptions.WaiterError as error:
+        module.fail_json(msg=f"invalidations not Completed within {params['wait_timeout']} s: {error}", batches=planned)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"Could not invalidate paths on distribution {distribution_id}")
-    except TimeoutError as error:
-        module.fail_json(msg=str(error))
     module.exit_json(
         changed=any(b["created"] for b in planned),
         batches=planned,

@@ -42,13 +42,15 @@ options:
         type: str
         required: true
   cache_control:
-    description: Cache-Control of uploaded objects.
+    description:
+      - Cache-Control of uploaded objects.
+      - Defaults to the catalog schema's, for content-addressed originals (C(immutable), one year).
     type: str
-    default: "public, max-age=31536000, immutable"
   prefix:
-    description: The prefix every key starts with; only this part of the bucket is listed.
+    description:
+      - The prefix every key starts with; only this part of the bucket is listed.
+      - Defaults to the catalog schema's content key prefix (C(images/)).
     type: str
-    default: ""
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -59,7 +61,6 @@ EXAMPLES = r"""
 - name: Upload new images under their content keys
   s3_content_upload:
     bucket: "{{ storage_bucket }}"
-    prefix: images/
     objects: "{{ catalog.images | catalog_objects(image_folder) }}"
 """
 
@@ -85,6 +86,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    CONTENT_CACHE_CONTROL,
+    KEY_PREFIX,
+)
 
 
 def existing_sizes(client, bucket: str, prefix: str, bucket_may_be_missing: bool) -> dict[str, int]:
@@ -113,12 +118,14 @@ def main() -> None:
                     content_type=dict(type="str", required=True),
                 ),
             ),
-            cache_control=dict(type="str", default="public, max-age=31536000, immutable"),
-            prefix=dict(type="str", default=""),
+            cache_control=dict(type="str"),
+            prefix=dict(type="str"),
         ),
         supports_check_mode=True,
     )
-    params = module.params
+    params = dict(module.params)
+    params["cache_control"] = params["cache_control"] or CONTENT_CACHE_CONTROL
+    params["prefix"] = KEY_PREFIX if params["prefix"] is None else params["prefix"]
     outside = [o["key"] for o in params["objects"] if not o["key"].startswith(params["prefix"])]
     if outside:
         module.fail_json(msg=f"keys outside the prefix {params['prefix']!r}: {outside[:5]}")

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -208,7 +209,7 @@ def test_load_scales_the_group_out_and_back_in(stack):
     def quiet() -> bool:
         """The last evaluations saw two idle instances (a burst from an earlier test, such as an
         app restarting, must not be taken for the load's scale-out)."""
-        lines = (STATE / "dataplane" / "scaler.jsonl").read_text().splitlines()[-2:]
+        lines = Path(stack.outputs["scaler_timeline"]).read_text().splitlines()[-2:]
         recent = [json.loads(line) for line in lines]
         return len(recent) == 2 and all(e["desired"] == 2 and (e["average_cpu"] or 0) < 25 for e in recent)
 

@@ -67,8 +67,10 @@ def items(ddb, table: str) -> dict[str, dict]:
 
 
 def invalidations(cloudfront, distribution_id: str) -> list[dict]:
+    """The distribution's invalidations, without their Status (InProgress, then Completed, as on AWS)."""
     listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
-    return [cloudfront.get_invalidation(DistributionId=distribution_id, Id=i["Id"])["Invalidation"] for i in listed]
+    found = [cloudfront.get_invalidation(DistributionId=distribution_id, Id=i["Id"])["Invalidation"] for i in listed]
+    return [{key: value for key, value in invalidation.items() if key != "Status"} for invalidation in found]
 
 
 @pytest.fixture(scope="module")

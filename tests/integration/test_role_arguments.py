@@ -27,7 +27,6 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
     "awx_controller_job_templates": ([{"name": "x", "playbook": "/etc/passwd", "survey": []}], {}),
     "catalog_source_dir": ("/nonexistent/images", {}),
     "catalog_include": ([], {}),
-    "catalog_key_prefix": ("Images", {}),
     "cdn_aliases": (["img.example.com"], {"cdn_acm_certificate_arn": ""}),
     "cdn_acm_certificate_arn": (
         "arn:aws:acm:eu-west-1:123456789012:certificate/x",
@@ -83,7 +82,7 @@ FREE_TEXT_ARGUMENTS = words("""
     awx_controller_username awx_controller_password awx_controller_oauth_token awx_controller_export_file
     awx_controller_organization awx_controller_project_name awx_controller_scm_branch awx_controller_aws_credential
     awx_controller_execution_environment_name awx_controller_execution_environment_image
-    awx_controller_inventory_name awx_controller_host_config_key catalog_cache_control cdn_comment cdn_web_acl_id
+    awx_controller_inventory_name awx_controller_host_config_key cdn_comment cdn_web_acl_id
     compute_ami_owner compute_ami_name_pattern compute_root_volume_kms_key_id compute_key_name compute_group_name
     compute_instance_role_name compute_managed_policy_arns compute_launch_hook_name load_balancer_ssl_policy
     load_balancer_origin_secret_parameter storage_bucket_kms_key_id
@@ -116,7 +115,10 @@ UNCHECKED: dict[str, str] = {
 }
 
 # What the play gives a role besides its defaults (the instance roles get the stack's table and bucket).
-ROLE_CONTEXT: dict[str, dict] = {"image_api": {"image_api_table": "catalog", "image_api_bucket": "images"}}
+ROLE_CONTEXT: dict[str, dict] = {
+    "image_api": {"image_api_table": "catalog", "image_api_bucket": "images"},
+    "nginx": {"nginx_api_socket": "/run/image-api/gunicorn.sock"},
+}
 
 WRONG_TYPE = {"int": "many", "float": "lots", "bool": "maybe", "dict": "not-a-dict"}
 WRONG_ELEMENT = {"int": ["many"], "dict": ["not-a-dict"]}

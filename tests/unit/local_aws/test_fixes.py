@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import io
 import json
 
@@ -16,6 +17,7 @@ from local_aws.fixes import (
     autoscaling_metrics,
     autoscaling_standby,
     autoscaling_tag_order,
+    cloudfront_invalidation_status,
     cloudfront_s3_origins,
     debian_ami,
     dynamodb_table_id,
@@ -29,6 +31,7 @@ from local_aws.fixes import (
     route53_alias_names,
     s3_bucket_policy_conditions,
 )
+from tests.helpers.cloudfront import MINIMAL_DISTRIBUTION_CONFIG
 
 from .conftest import client
 
@@ -897,3 +900,37 @@ def test_exit_standby_may_not_pass_the_maximum_with_the_fix(aws):
         autoscaling.update_auto_scaling_group(AutoScalingGroupName="web", MaxSize=1)
         with pytest.raises(botocore.exceptions.ClientError, match=r"max-size=1.*To move 1 instances out of standby"):
             autoscaling.exit_standby(AutoScalingGroupName="web", InstanceIds=[first])
+
+
+# CloudFront invalidation status
+
+
+def invalidation_statuses() -> list[str]:
+    """The status of a new invalidation when created and when read back at once."""
+    cf = client("cloudfront")
+    created = cf.create_distribution(
+        DistributionConfig={"CallerReference": "unit", "Comment": "unit", **MINIMAL_DISTRIBUTION_CONFIG}
+    )["Distribution"]
+    invalidation = cf.create_invalidation(
+        DistributionId=created["Id"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/a"]}, "CallerReference": "one"},
+    )["Invalidation"]
+    read = cf.get_invalidation(DistributionId=created["Id"], Id=invalidation["Id"])["Invalidation"]
+    listed = cf.list_invalidations(DistributionId=created["Id"])["InvalidationList"]["Items"][0]
+    return [invalidation["Status"], read["Status"], listed["Status"]]
+
+
+def test_an_invalidation_is_completed_at_once_in_moto_spelling_without_the_fix(aws):
+    assert invalidation_statuses() == ["COMPLETED"] * 3
+
+
+def test_an_invalidation_is_in_progress_then_completed_with_the_fix(aws):
+    with applied([cloudfront_invalidation_status.FIX]):
+        assert invalidation_statuses() == ["InProgress"] * 3
+    now = datetime.datetime(2026, 12, 6, 12, 0, 0)
+    seconds = cloudfront_invalidation_status.IN_PROGRESS_SECONDS
+    assert cloudfront_invalidation_status.invalidation_status(now, now) == "InProgress"
+    assert (
+        cloudfront_invalidation_status.invalidation_status(now, now + datetime.timedelta(seconds=seconds))
+        == "Completed"
+    )

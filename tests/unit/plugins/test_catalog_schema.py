@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
+    CONTENT_CACHE_CONTROL,
+    KEY_PREFIX,
     TABLE_KEY,
     CatalogSchemaError,
     catalog_diff,
@@ -148,11 +150,29 @@ def test_catalog_item_records_version_and_pending_paths():
     assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": []}
 
 
-def test_the_storage_role_creates_the_table_with_the_schemas_key():
-    import yaml
+def test_the_catalog_schema_lookup_gives_the_schemas_values():
+    from ansible.errors import AnsibleLookupError
+    from ansible_collections.image_delivery.stack.plugins.lookup.catalog_schema import LookupModule
 
+    lookup = LookupModule()
+    assert lookup.run(["key_prefix", "table_key", "content_cache_control"]) == [
+        KEY_PREFIX,
+        TABLE_KEY,
+        CONTENT_CACHE_CONTROL,
+    ]
+    with pytest.raises(AnsibleLookupError, match=r"unknown value.*'bucket'"):
+        lookup.run(["bucket"])
+
+
+def test_the_roles_take_the_schemas_values_from_the_lookup_not_a_copy():
+    """The table key, the originals' prefix and their Cache-Control live in the schema only."""
     from tests.helpers.playbook import PROJECT_ROOT
 
-    role_vars = yaml.safe_load((PROJECT_ROOT / "roles/storage/vars/main.yml").read_text())
-    assert role_vars["storage_table_hash_key"] == TABLE_KEY == "image_id"
-    assert "storage_table_hash_key" not in (PROJECT_ROOT / "roles/storage/defaults/main.yml").read_text()
+    literals = [f'"{KEY_PREFIX}', f"/{KEY_PREFIX}*", CONTENT_CACHE_CONTROL, f": {TABLE_KEY}"]
+    roles = PROJECT_ROOT / "roles"
+    files = [path for path in roles.glob("*/*/*.y*ml") if path.parent.name != "meta"]  # not meta's prose
+    for path in sorted(files) + sorted(roles.glob("*/templates/*.j2")):
+        code = [line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")]
+        assert not [(literal, line) for line in code for literal in literals if literal in line], path
+    storage_vars = (PROJECT_ROOT / "roles/storage/vars/main.yml").read_text()
+    assert "lookup('image_delivery.stack.catalog_schema', 'table_key')" in storage_vars

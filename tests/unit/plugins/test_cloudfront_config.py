@@ -5,7 +5,6 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.cloudfront_co
     config_differences,
     find_by_comment,
     merged_config,
-    tag_changes,
     with_origin_headers,
     with_quantities,
 )
@@ -107,18 +106,6 @@ def test_origin_headers_replace_same_named_headers_and_reject_unknown_origins():
 def test_find_by_comment_is_exact():
     summaries = [{"Id": "A", "Comment": "stack"}, {"Id": "B", "Comment": "stack two"}, {"Id": "C"}]
     assert [s["Id"] for s in find_by_comment(summaries, "stack")] == ["A"]
-
-
-@pytest.mark.parametrize(
-    ("current", "wanted", "purge", "expected"),
-    [
-        ({"a": "1"}, {"a": "1"}, True, ({}, [])),
-        ({"a": "1", "b": "2"}, {"a": "9"}, True, ({"a": "9"}, ["b"])),
-        ({"a": "1", "b": "2"}, {"a": "1"}, False, ({}, [])),
-    ],
-)
-def test_tag_changes(current, wanted, purge, expected):
-    assert tag_changes(current, wanted, purge) == expected
 
 
 def behavior(methods: list[str], cached: list[str], path: str = "/api/*") -> dict:

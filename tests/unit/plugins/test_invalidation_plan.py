@@ -35,6 +35,11 @@ def change(added=(), changed=(), content_changed=(), removed=()) -> dict:
     }
 
 
+def test_the_content_keys_prefix_is_immutable_whether_listed_or_not():
+    assert rules_from({}).immutable == ("/images/",)
+    assert rules_from({"immutable": ["/static/", "/images/"]}).immutable == ("/images/", "/static/")
+
+
 def test_no_change_needs_no_invalidation():
     assert plan_paths(change(), rules_from(RULES)) == []
 
@@ -78,6 +83,8 @@ def test_too_many_wildcards_collapse_into_parents():
         ({"on_any_change": ["/a*/b"]}, "only allowed as the last"),
         ({"on_any_change": ["/images/*"], "immutable": ["/images/"]}, "overlaps an immutable prefix"),
         ({"on_any_change": ["/*"], "immutable": ["/images/"]}, "overlaps an immutable prefix"),
+        ({"on_any_change": ["/images/*"]}, "overlaps an immutable prefix"),
+        ({"per_content": ["/images/{image_id}"], "immutable": []}, "overlaps an immutable prefix"),
         ({"max_wildcards": 16}, "cannot exceed"),
         ({"collapse_above": 0}, "positive integer"),
         ({"unknown": []}, "unknown invalidation rule keys"),
