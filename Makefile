@@ -40,7 +40,7 @@ SYSTEM_PACKAGES_aws ?=
 # local data plane.
 TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk gpg gpgv
 
-.PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint bench bench-edge diagram clean
+.PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint sanity bench bench-edge diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -129,6 +129,9 @@ reliability: install dev-install test-tools ## Fault, bad-input and security tes
 	mkdir -p .state/test-artifacts
 	$(BIN)/pytest $(RELIABILITY_TESTS) --junitxml=.state/test-artifacts/reliability-junit.xml $(PYTEST_ARGS); \
 	  status=$$?; $(BIN)/python scripts/reliability_report.py; exit $$status
+
+sanity: dev-install ## ansible-test sanity on the collection (validate-modules, ansible-doc, ...; offline; the unit layer runs it too)
+	$(BIN)/python scripts/ansible_sanity.py
 
 lint: dev-install ## ruff and ansible-lint (production profile)
 	$(BIN)/ruff check .

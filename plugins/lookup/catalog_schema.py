@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
-    CONTENT_CACHE_CONTROL,
-    KEY_PREFIX,
-    TABLE_KEY,
-)
-
 DOCUMENTATION = r"""
 name: catalog_schema
 short_description: Values fixed by the catalog schema (content key prefix, table key, Cache-Control)
@@ -41,6 +33,14 @@ _raw:
   type: list
   elements: str
 """
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    CONTENT_CACHE_CONTROL,
+    KEY_PREFIX,
+    TABLE_KEY,
+)
 
 SCHEMA_VALUES = {
     "key_prefix": KEY_PREFIX,

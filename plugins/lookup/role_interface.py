@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: role_interface
 short_description: The variables every role of a roles folder declares, with their defaults
@@ -41,6 +35,12 @@ _raw:
   description: One mapping with C(options) (variable -> argument spec) and C(defaults) (variable -> value).
   type: dict
 """
+
+from pathlib import Path
+
+import yaml
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 
 def merge_role_interfaces(argument_specs: list[dict], defaults: list[dict]) -> dict:

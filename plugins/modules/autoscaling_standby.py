@@ -22,7 +22,7 @@ description:
     standby, MinSize is restored from the tag and the tag removed.
   - amazon.aws.autoscaling_instance moves instances into standby too, but neither keeps the group's
     MinSize rule nor completes the launch hook an instance meets on its way back.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   group_name:
     description: The Auto Scaling group.

@@ -18,7 +18,7 @@ description:
     version after them, so the API never sees a version whose entries are not all written.
   - Without O(images), only the pending paths are updated (the entries and version stay).
   - In check mode reports what would be written.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   table:
     description: Table name (partition key C(image_id), string).

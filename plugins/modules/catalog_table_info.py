@@ -12,7 +12,7 @@ description:
   - Returns the entries, the announced catalog version and the invalidation paths still pending from
     an earlier publish run (see catalog_table). Items that do not follow the catalog schema are listed
     in RV(malformed) rather than failing the task.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   table:
     description: Table name.

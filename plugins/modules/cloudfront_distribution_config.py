@@ -17,7 +17,7 @@ description:
     community.aws.cloudfront_distribution rebuilds the config from its arguments and updates on
     every run; it also lacks check mode and Origin Access Control.
   - Secret origin headers are passed apart from the document, as no_log values.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   comment:
     description: The distribution's comment; identifies it (unique per account).

@@ -19,7 +19,7 @@ description:
   - Returns the invalidation ids and a cost estimate - the paths this distribution's invalidations
     used this calendar month and how many of them go beyond the 1,000 free paths a month (the free
     allowance is per account, so other distributions can make the real figure higher).
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   distribution_id:
     description: The distribution's id.

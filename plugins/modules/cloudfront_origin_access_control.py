@@ -12,7 +12,7 @@ description:
   - Creates, updates or deletes a CloudFront Origin Access Control, found by its O(name).
   - OAC is AWS's replacement for the legacy Origin Access Identity (OAI) to keep an S3 origin
     private. Neither amazon.aws nor community.aws manages it.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   name:
     description: Name of the origin access control (unique per account).

@@ -12,7 +12,7 @@ description:
   - Returns the managed prefix lists whose names are given, for example the AWS-managed
     C(com.amazonaws.global.cloudfront.origin-facing) list to open a load balancer to CloudFront only.
   - Neither amazon.aws nor community.aws has a module for DescribeManagedPrefixLists.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   names:
     description: Prefix list names to look up. Empty returns every list the account can see.

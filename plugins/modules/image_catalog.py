@@ -26,7 +26,7 @@ description:
     the task fails only with O(fail_on_skipped=true). Identical files are listed in RV(duplicates).
   - The module only reads the image folder. It never reports C(changed); in check mode it does not write
     the cache either.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 requirements:
   - Pillow
 options:

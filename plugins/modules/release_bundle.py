@@ -20,7 +20,7 @@ description:
     again, so a rerun without changes only reads the sources.
   - In check mode builds the archive in memory (for its sha256) and reports whether the file would
     be written.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   dest_dir:
     description: Folder of the release bundles.

@@ -17,7 +17,7 @@ description:
   - Never deletes - old content keys stay for caches and clients still holding them; expire them with
     a lifecycle rule.
   - In check mode lists what would be uploaded.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   bucket:
     description: Bucket name.

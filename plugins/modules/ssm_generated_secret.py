@@ -16,7 +16,7 @@ description:
     returns (Ansible would replace the returned value itself with a placeholder)."
   - amazon.aws.ssm_parameter can write a value but does not return it; the aws_ssm lookup reads one
     but cannot create it, and lookups run outside the play's module_defaults.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   name:
     description: Full parameter name, for example C(/image-delivery/origin-secret).

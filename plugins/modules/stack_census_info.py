@@ -14,7 +14,7 @@ description:
     tag, its alarms by the stack's name prefix, and its bucket and table by name.
   - Asks only what the deployer policy (docs/iam/deployer-policy.json) grants.
   - Terminated instances and deleted NAT gateways count as gone.
-author: image-delivery contributors
+author: Image Delivery Contributors (@image-delivery)
 options:
   stack_name:
     description: The stack (its C(Stack) tag and name prefix).

@@ -18,6 +18,15 @@ Without the mitogen package (an execution environment built elsewhere) this is p
 
 from __future__ import annotations
 
+DOCUMENTATION = """
+name: mitogen_linear
+short_description: The linear strategy through Mitogen (no CPU pinning), or plain linear
+description:
+  - Runs tasks host by host in lock step as C(linear) does, with Mitogen's persistent
+    interpreters for the connections Mitogen carries (local, podman, ssh).
+  - Falls back to C(linear), with a warning, when the mitogen package is not installed.
+"""
+
 from ansible.plugins.loader import strategy_loader
 from ansible.utils.display import Display
 
@@ -27,15 +36,6 @@ try:
     import ansible_mitogen.strategy
 except ImportError:
     ansible_mitogen = None
-
-DOCUMENTATION = """
-name: mitogen_linear
-short_description: The linear strategy through Mitogen (no CPU pinning), or plain linear
-description:
-  - Runs tasks host by host in lock step as C(linear) does, with Mitogen's persistent
-    interpreters for the connections Mitogen carries (local, podman, ssh).
-  - Falls back to C(linear), with a warning, when the mitogen package is not installed.
-"""
 
 if ansible_mitogen is None:
     Display().warning("mitogen is not installed: the mitogen_linear strategy runs as plain linear")
