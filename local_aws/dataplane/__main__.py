@@ -31,7 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--endpoint-url", default="http://127.0.0.1:5000")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--state-dir", type=Path, default=None, help="default: .state/STACK/dataplane")
-    parser.add_argument("--podman", default=str(PROJECT_ROOT / "scripts" / "podman"))
+    parser.add_argument("--podman", default=str(PROJECT_ROOT / "local_aws" / "podman" / "podman"))
     parser.add_argument("--image", default="localhost/image-delivery/debian:bookworm")
     parser.add_argument("--edge-port", type=int, default=8080)
     parser.add_argument("--balancer-port", type=int, default=8081)
@@ -92,7 +92,7 @@ def start(args: argparse.Namespace, settings: agent.Settings) -> dict:
         return {"changed": False, "running": True, "pid": pid, "last_pass": last_pass(settings), **files(settings)}
     podman = Podman(settings.podman, settings.image)
     if not podman.image_exists():
-        raise RuntimeError(f"the instance image {settings.image} is missing: run scripts/build-base-image.sh")
+        raise RuntimeError(f"the instance image {settings.image} is missing: run local_aws/podman/build-base-image.sh")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     began = time.time()
     with (settings.state_dir / "agent.log").open("ab") as log:

@@ -41,7 +41,7 @@ class Container:
 
 @dataclass(frozen=True)
 class Podman:
-    """The podman command line; ``executable`` may be the project's wrapper (scripts/podman)."""
+    """The podman command line; ``executable`` may be the project's wrapper (local_aws/podman/podman)."""
 
     executable: str
     image: str

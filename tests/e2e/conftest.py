@@ -27,6 +27,8 @@ from tests.helpers.playbook import PROJECT_ROOT, PlaybookRun, run_playbook
 
 ENDPOINT_PORT = int(os.environ.get("IMAGE_DELIVERY_E2E_PORT", "5050"))
 STACK = "e2e-stack"
+# podman through the project's wrapper (the containers.conf this machine may need).
+PODMAN = str(PROJECT_ROOT / "local_aws" / "podman" / "podman")
 EDGE_PORT, BALANCER_PORT, ORIGIN_ACCESS_PORT = 18280, 18281, 18282
 SETTINGS = {
     "stack_name": STACK,
@@ -107,7 +109,7 @@ class Stack:
 
     def containers(self) -> dict[str, bool]:
         listing = subprocess.run(
-            [str(PROJECT_ROOT / "scripts" / "podman"), "ps", "--all", "--format", "json",
+            [PODMAN, "ps", "--all", "--format", "json",
              "--filter", f"label=image-delivery.stack={STACK}"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -16,9 +16,8 @@ from tests.helpers.playbook import PROJECT_ROOT
 from tests.helpers.reliability import record
 from tests.helpers.sockets import command_of, descendants, listening, uid_of
 
-from .conftest import BALANCER_PORT, EDGE_PORT, ORIGIN_ACCESS_PORT, STACK, Stack, SteadyLoad, fetch, run
+from .conftest import BALANCER_PORT, EDGE_PORT, ORIGIN_ACCESS_PORT, PODMAN, STACK, Stack, SteadyLoad, fetch, run
 
-PODMAN = str(PROJECT_ROOT / "scripts" / "podman")
 STATE = PROJECT_ROOT / ".state" / STACK
 # The group tag keeping the MinSize a rolling release lowered (the compute role's name for it).
 STANDBY_MIN_SIZE_TAG = yaml.safe_load((PROJECT_ROOT / "roles/compute/vars/main.yml").read_text())["compute_standby_tag"]

@@ -18,7 +18,7 @@ from tests.helpers.layers import wait_for_a_quiet_machine
 from tests.helpers.playbook import PROJECT_ROOT
 from tests.helpers.reliability import record
 
-from .conftest import STACK, CapacityWatch, Stack, SteadyLoad, fetch, run
+from .conftest import PODMAN, STACK, CapacityWatch, Stack, SteadyLoad, fetch, run
 
 STATE = PROJECT_ROOT / ".state" / STACK
 
@@ -115,7 +115,7 @@ def test_a_killed_instance_under_load_loses_no_request_after_the_health_check_wi
     with SteadyLoad(stack) as load:
         time.sleep(5)
         killed_at = time.monotonic()
-        subprocess.run([str(PROJECT_ROOT / "scripts" / "podman"), "kill", victim], check=True, capture_output=True)
+        subprocess.run([PODMAN, "kill", victim], check=True, capture_output=True)
         time.sleep(window + 15)
         replaced = stack.wait_until(
             lambda: victim not in stack.containers() and len(stack.containers()) == 2,
@@ -163,8 +163,7 @@ def test_an_unhealthy_instance_is_replaced_and_loses_no_request_after_the_health
     with SteadyLoad(stack) as load:
         time.sleep(5)
         hung_at = time.monotonic()
-        podman = str(PROJECT_ROOT / "scripts" / "podman")
-        subprocess.run([podman, "exec", victim, "pkill", "-STOP", "-f", "gunicorn"], check=True, capture_output=True)
+        subprocess.run([PODMAN, "exec", victim, "pkill", "-STOP", "-f", "gunicorn"], check=True, capture_output=True)
         stack.wait_until(lambda: victim not in stack.containers(), timeout=window + 120, what="the hung instance gone")
         replaced = time.monotonic() - hung_at
         stack.wait_until(

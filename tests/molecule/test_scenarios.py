@@ -1,6 +1,6 @@
 """Molecule scenarios, run the way a developer runs them (`molecule test`), as one pytest layer.
 
-The base image is built offline first (scripts/build-base-image.sh), which also says whether this
+The base image is built offline first (local_aws/podman/build-base-image.sh), which also says whether this
 machine's podman needs a containers.conf; the scenario then converges both instance roles, checks
 idempotence and verifies over HTTP.
 """
@@ -23,7 +23,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.fixture(scope="session")
 def podman_environment() -> dict[str, str]:
     built = subprocess.run(
-        ["scripts/build-base-image.sh"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
+        ["local_aws/podman/build-base-image.sh"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900
     )
     assert built.returncode == 0, built.stderr[-3000:]
     conf = built.stdout.strip().rsplit("CONTAINERS_CONF=", 1)[-1]

@@ -4,10 +4,10 @@
 # Also detects whether podman on this machine needs a containers.conf to run containers (some VMs
 # refuse the default rlimits or crun's cgroup handling) and writes one under .state/ only then.
 #
-#   scripts/build-base-image.sh            # prints CONTAINERS_CONF=<path or empty>
-#   BASE_IMAGE=... DEBIAN_MIRROR=... scripts/build-base-image.sh
+#   local_aws/podman/build-base-image.sh            # prints CONTAINERS_CONF=<path or empty>
+#   BASE_IMAGE=... DEBIAN_MIRROR=... local_aws/podman/build-base-image.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 image=${BASE_IMAGE:-localhost/image-delivery/debian:bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -40,7 +40,7 @@ if env -u CONTAINERS_CONF podman run --rm --network none "$image" true 2>"$state
   echo "CONTAINERS_CONF="
 else
   cat >"$conf" <<'CONF'
-# Written by scripts/build-base-image.sh: podman failed here with its defaults (see probe.log).
+# Written by local_aws/podman/build-base-image.sh: podman failed here with its defaults (see probe.log).
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
