@@ -6,7 +6,12 @@ import pytest
 
 from tests.helpers.playbook import PROJECT_ROOT, run_playbook
 
-VALID = {"image_api_table": "catalog", "image_api_bucket": "images", "image_api_workers": 3}
+VALID = {
+    "image_api_table": "catalog",
+    "image_api_bucket": "images",
+    "image_api_workers": 3,
+    "nginx_api_socket": "/run/image-api/gunicorn.sock",  # the plays wire it from image_api_socket
+}
 CASES = [
     ({"image_api_workers": 0}, "image_api_workers"),
     ({"image_api_workers": "many"}, "image_api_workers"),

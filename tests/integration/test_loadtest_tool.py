@@ -1,4 +1,4 @@
-"""scripts/loadtest.py with the real wrk against a small local server that answers like the edge
+"""The load_test role's loadtest.py with the real wrk against a small local server that answers like the edge
 (X-Cache: Hit/Miss), and its bounds."""
 
 from __future__ import annotations
@@ -11,11 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from ansible_collections.image_delivery.stack.roles.load_test.files.loadtest import (
+    LoadTestError,
+    check_bounds,
+    scaling_summary,
+)
 
 from tests.helpers.playbook import PROJECT_ROOT
 
-sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-from loadtest import LoadTestError, check_bounds, scaling_summary
+LOAD_TOOL = PROJECT_ROOT / "roles" / "load_test" / "files" / "loadtest.py"
 
 
 class EdgeLike(BaseHTTPRequestHandler):
@@ -52,9 +56,9 @@ def edge_like():
 
 def run_tool(url: str, mode: str, tmp_path) -> dict:
     completed = subprocess.run(
-        [sys.executable, "scripts/loadtest.py", "--url", url, "--mode", mode, "--connections", "4", "--threads", "1",
+        [sys.executable, str(LOAD_TOOL), "--url", url, "--mode", mode, "--connections", "4", "--threads", "1",
          "--duration", "2", "--output-dir", str(tmp_path / mode)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=120,
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-2000:]
     return json.loads(completed.stdout.splitlines()[-1])

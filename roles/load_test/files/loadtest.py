@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A bounded load test through the edge (run by playbooks/loadtest.yml).
 
-wrk drives the load (files/loadtest/edge-load.lua: new search queries that miss the edge, or
+wrk drives the load (edge-load.lua beside this file: new search queries that miss the edge, or
 repeated ones that hit it); a probe measures one request a second alongside, so latency is known
 over time; the local scaler's timeline (capacity and CPU per evaluation) is read back. Writes
 report.json and a plot of capacity, CPU and latency over time (loadtest.svg), prints the report.
@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-WRK_SCRIPT = PROJECT_ROOT / "files" / "loadtest" / "edge-load.lua"
+WRK_SCRIPT = Path(__file__).resolve().parent / "edge-load.lua"
 LIMITS = {"connections": 64, "threads": 4, "duration": 900, "observe": 1800}
 
 

@@ -1,7 +1,7 @@
 -- wrk script for playbooks/loadtest.yml: search requests through the edge.
 -- LOADTEST_MODE=miss (default): every request is a new query, so the edge misses and the
 -- instances do the work; LOADTEST_MODE=hit: a few fixed queries, served from the edge's cache.
--- At the end it prints one line "LOADTEST {json}" that scripts/loadtest.py reads.
+-- At the end it prints one line "LOADTEST {json}" that loadtest.py (beside this file) reads.
 local threads = {}
 local words = {"sea", "forest", "cat", "city", "night", "sun", "snow", "flower", "water", "path"}
 
