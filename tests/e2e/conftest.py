@@ -224,6 +224,8 @@ def stack() -> Iterator[Stack]:
     """The whole stack, built by site.yml the way `make up` builds it; torn down afterwards."""
     stop_everything()
     site = run("site.yml")
+    if site.returncode != 0:
+        stop_everything()  # no instance containers or listeners left on the ports of the next run
     assert site.returncode == 0, site.tail(80)
     built = Stack(LocalAws(ENDPOINT_PORT), site)
     built.first_statuses = requests_right_after(built)
