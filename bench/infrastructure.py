@@ -12,7 +12,8 @@ to the first strategy's. Uses its own endpoint port and stack names, so it never
 of `make up`. With --with-instances the stack also gets its instances (podman), balancer and
 edge on ports of its own (18480-18482) and a VPC range of its own, through the same inventories
 as `make up`, and the change phase waits for the instances to load the catalog: these are the
-figures a user sees. Writes .state/bench/infrastructure[-instances].json.
+figures a user sees. Writes .state/bench/infrastructure[-instances].json, and each phase's
+playbook output (with its slowest tasks) under .state/bench/logs/.
 
     .venv/bin/python bench/infrastructure.py [--port 5020] [--stack bench-stack]
         [--strategies linear,mitogen_linear] [--with-instances]
@@ -89,6 +90,9 @@ def phase(
         timeout=2400,
     )
     seconds = time.perf_counter() - started
+    logs = PROJECT_ROOT / ".state" / "bench" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / f"{stack}-{name.replace(' ', '-')}.log").write_text(run.output)  # with the slowest tasks
     if run.returncode != 0:
         raise SystemExit(f"{name} failed:\n{run.tail()}")
     return {
