@@ -110,7 +110,7 @@ test: install dev-install test-tools lint ## Lint, then every test layer in para
 	$(BIN)/python scripts/test_layers.py $(TEST_LANES) -- $(PYTEST_ARGS)
 
 test-unit: dev-install ## Unit tests only (seconds; no browser or container tools needed)
-	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+	$(BIN)/pytest -m unit -n auto $(PYTEST_ARGS)
 
 test-integration: install dev-install test-tools ## Integration tests against the local AWS endpoint
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)

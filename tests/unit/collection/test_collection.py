@@ -111,6 +111,13 @@ def test_every_aws_module_of_the_collection_is_in_its_aws_group():
     assert sorted(members) == [module for module in MODULES if uses_aws(module)]
 
 
+AWS_CONNECTION_OPTIONS = {
+    "endpoint_url", "aws_endpoint_url", "region", "aws_region", "access_key", "aws_access_key", "secret_key",
+    "aws_secret_key", "session_token", "aws_session_token", "profile", "aws_profile", "aws_ca_bundle",
+    "validate_certs", "aws_config",
+}  # fmt: skip
+
+
 def test_plays_call_the_modules_by_fqcn_and_set_the_aws_group_once():
     short_call = re.compile(r"^\s*(?:-\s+)?(" + "|".join(MODULES) + r"):\s*$", re.M)
     for path in PLAY_FILES:
@@ -118,8 +125,13 @@ def test_plays_call_the_modules_by_fqcn_and_set_the_aws_group_once():
         assert not short_call.findall(text), f"{path.relative_to(PROJECT_ROOT)} calls a module by its short name"
         for play in yaml.safe_load(text) or []:
             defaults = play.get("module_defaults", {}) if isinstance(play, dict) else {}
-            aws = [key for key in defaults if "aws" in key]
-            assert aws in ([], ["group/image_delivery.stack.aws"]), f"{path.name}: module_defaults {sorted(defaults)}"
+            groups = [key for key in defaults if key.startswith("group/") and "aws" in key]
+            assert groups in ([], ["group/image_delivery.stack.aws"]), f"{path.name}: {sorted(defaults)}"
+            # A module's own defaults may share its arguments between tasks (a block), never the
+            # connection: that comes from the group alone, so no module is left talking elsewhere.
+            for key, arguments in defaults.items():
+                connection = [] if key.startswith("group/") else sorted(set(arguments or {}) & AWS_CONNECTION_OPTIONS)
+                assert not connection, f"{path.name}: module_defaults for {key} set {connection}"
 
 
 def filter_names() -> dict[str, str]:
