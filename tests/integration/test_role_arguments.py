@@ -117,7 +117,11 @@ UNCHECKED: dict[str, str] = {
 # What the play gives a role besides its defaults (the instance roles get the stack's table and bucket).
 ROLE_CONTEXT: dict[str, dict] = {
     "image_api": {"image_api_table": "catalog", "image_api_bucket": "images"},
-    "nginx": {"nginx_api_socket": "/run/image-api/gunicorn.sock"},
+    "nginx": {
+        "nginx_api_socket": yaml.safe_load((PROJECT_ROOT / "roles/image_api/defaults/main.yml").read_text())[
+            "image_api_socket"
+        ]
+    },  # as the plays wire it
 }
 
 WRONG_TYPE = {"int": "many", "float": "lots", "bool": "maybe", "dict": "not-a-dict"}
