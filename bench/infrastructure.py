@@ -16,7 +16,7 @@ figures a user sees. Writes .state/bench/infrastructure[-instances].json, and ea
 playbook output (with its slowest tasks) under .state/bench/logs/.
 
     .venv/bin/python bench/infrastructure.py [--port 5020] [--stack bench-stack]
-        [--strategies linear,mitogen_linear] [--with-instances]
+        [--strategies linear,image_delivery.stack.mitogen_linear] [--with-instances]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--stack", default="bench-stack")
     parser.add_argument(
         "--strategies",
-        default="linear,mitogen_linear",
+        default="linear,image_delivery.stack.mitogen_linear",
         help="comma-separated Ansible strategies; the first is the baseline of the ratios",
     )
     parser.add_argument(

@@ -1,15 +1,12 @@
-"""Shared pytest set-up: the project root on sys.path, and layer markers from folder names."""
+"""Shared pytest set-up: layer markers from folder names (import paths: pyproject.toml's pythonpath)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 LAYERS = ("unit", "integration", "smoke", "molecule", "e2e")
 

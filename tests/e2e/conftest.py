@@ -116,7 +116,6 @@ class Stack:
         return {item["Names"][0]: item["State"] == "running" for item in json.loads(listing.stdout or "[]")}
 
     def balancer_states(self) -> dict[str, str]:
-        sys.path.insert(0, str(PROJECT_ROOT))
         from local_aws.dataplane import balancer
 
         settings = balancer.BalancerSettings(

@@ -1,16 +1,10 @@
-"""Import the image API package from the source tree; the demo set's search index."""
+"""The demo set's search index (the image API package imports from files/app/src: pyproject.toml's pythonpath)."""
 
 from __future__ import annotations
-
-import sys
 
 import pytest
 
 from tests.helpers.playbook import PROJECT_ROOT
-
-APP_SOURCE = str(PROJECT_ROOT / "files/app/src")
-if APP_SOURCE not in sys.path:
-    sys.path.insert(0, APP_SOURCE)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ module_defaults group; the plays call them by FQCN and set that group once."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,14 @@ PLAY_FILES = [
     PROJECT_ROOT / "site.yml",
 ]
 TOOLS = Path(sys.executable).parent
+# The roles' default sources that ship in the collection (files/, docs/iam/), by role.
+ROLE_SOURCES = {
+    "catalog": ["catalog_source_dir"],
+    "compute": ["compute_bootstrap_script", "compute_ssm_agent_signing_key_file"],
+    "image_api": ["image_api_source_dir"],
+    "nginx": ["nginx_site_source_dir"],
+    "local_endpoint": ["local_endpoint_deployer_policy_file"],
+}
 
 
 def tool(name: str, *args: str, cwd: Path, **environment: str) -> str:
@@ -62,6 +71,26 @@ def test_the_built_collection_installs_and_runs_by_fqcn_outside_the_project(tmp_
                             "register": "indexed",
                         },
                         {
+                            "name": "Read the roles' defaults where the collection is installed",
+                            "ansible.builtin.include_vars": {
+                                "file": "{{ lookup('image_delivery.stack.collection_path', item) }}",
+                                "name": "role_defaults_{{ item.split('/')[1] }}",
+                            },
+                            "loop": [f"roles/{role}/defaults/main.yml" for role in ROLE_SOURCES],
+                        },
+                        {
+                            "name": "Report where the roles find their sources, with no project variable set",
+                            "ansible.builtin.debug": {
+                                "msg": "{{ {"
+                                + ", ".join(
+                                    f"'{name}': role_defaults_{role}.{name}"
+                                    for role, names in ROLE_SOURCES.items()
+                                    for name in names
+                                )
+                                + "} | to_json }}"
+                            },
+                        },
+                        {
                             "name": "Report",
                             "ansible.builtin.debug": {
                                 "msg": "indexed={{ indexed.images | map(attribute='path') | join(',') }} "
@@ -80,6 +109,11 @@ def test_the_built_collection_installs_and_runs_by_fqcn_outside_the_project(tmp_
         ANSIBLE_CONFIG=str(user / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
     )  # fmt: skip
     assert "indexed=rocket-launch.jpg" in output
+    installed = user / "collections/ansible_collections/image_delivery/stack"
+    sources = json.loads(re.search(r'"msg": "(\{.*\})"', output)[1].replace('\\"', '"'))
+    assert set(sources) == {name for names in ROLE_SOURCES.values() for name in names}
+    for name, path in sources.items():
+        assert Path(path).is_relative_to(installed) and Path(path).exists(), f"{name}: {path}"
     assert int(re.search(r"regions=(\d+)", output)[1]) > 10
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.helpers.playbook import PROJECT_ROOT
 
 PLUGIN = PROJECT_ROOT / "plugins" / "strategy" / "mitogen_linear.py"
+MODULE_NAME = "ansible_collections.image_delivery.stack.plugins.strategy.mitogen_linear"  # as Ansible loads it
 
 
 def load_plugin(prelude: str = "") -> str:
@@ -23,7 +24,7 @@ def load_plugin(prelude: str = "") -> str:
     script = textwrap.dedent(f"""
         import importlib.util, sys
         {prelude}
-        spec = importlib.util.spec_from_file_location("ansible.plugins.strategy.mitogen_linear", {str(PLUGIN)!r})
+        spec = importlib.util.spec_from_file_location({MODULE_NAME!r}, {str(PLUGIN)!r})
         plugin = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(plugin)
         bases = [klass.__module__ + "." + klass.__name__ for klass in plugin.StrategyModule.__mro__]
@@ -52,11 +53,26 @@ def test_without_mitogen_the_strategy_is_plain_linear_and_says_so():
     assert "mitogen is not installed" in output
 
 
-def test_ansible_cfg_runs_the_project_strategy():
+def test_ansible_cfg_runs_tasks_through_mitogen_by_the_collections_name(tmp_path):
+    """ansible.cfg names the strategy by FQCN (no strategy_plugins path): a task's shell is a child
+    of a Mitogen interpreter, not of a fresh AnsiballZ Python."""
     config = configparser.ConfigParser()
     config.read(PROJECT_ROOT / "ansible.cfg")
-    assert config["defaults"]["strategy"] == "mitogen_linear"
-    assert (PROJECT_ROOT / config["defaults"]["strategy_plugins"] / "mitogen_linear.py").is_file()
+    assert config["defaults"]["strategy"] == "image_delivery.stack.mitogen_linear"
+    assert "strategy_plugins" not in config["defaults"]
+    play = tmp_path / "parent.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Name the process that runs the task\n"
+        "      ansible.builtin.shell: ps -o cmd= -p $PPID\n      changed_when: false\n"
+    )
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local",
+         "-e", f"ansible_python_interpreter={sys.executable}", str(play), "-v"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "(mitogen:" in completed.stdout, completed.stdout[-2000:]
 
 
 def test_the_controller_never_escalates():

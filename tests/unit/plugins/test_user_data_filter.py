@@ -8,6 +8,7 @@ import base64
 import gzip
 import random
 import string
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -19,8 +20,15 @@ from ansible_collections.image_delivery.stack.plugins.filter.ec2_user_data impor
     FilterModule,
     ec2_user_data,
 )
+from ansible_collections.image_delivery.stack.plugins.lookup.collection_path import collection_paths
 
 from tests.helpers.playbook import PROJECT_ROOT
+
+# The lookups the compute role's defaults and user data template call, as Ansible runs them.
+LOOKUPS = {
+    "image_delivery.stack.collection_path": lambda path: collection_paths([path])[0],
+    "ansible.builtin.file": lambda path: Path(path).read_text().rstrip("\n"),
+}
 
 
 def render_user_data(**overrides: str) -> str:
@@ -28,8 +36,8 @@ def render_user_data(**overrides: str) -> str:
     defaults = yaml.safe_load((PROJECT_ROOT / "roles/compute/defaults/main.yml").read_text())
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters.update(AnsibleCoreFilters().filters())  # regex_replace, comment, ...
-    environment.globals["lookup"] = lambda kind, path: open(path).read().rstrip("\n")  # noqa: SIM115
-    facts = {"aws_region": "eu-central-1", "compute_ami_architecture": "x86_64", "project_root": str(PROJECT_ROOT)}
+    environment.globals["lookup"] = lambda kind, path: LOOKUPS[kind](path)
+    facts = {"aws_region": "eu-central-1", "compute_ami_architecture": "x86_64"}
     for name in ("compute_ssm_agent_url", "compute_ssm_agent_signing_key_file", "compute_bootstrap_script"):
         facts[name] = environment.from_string(defaults[name]).render(**facts)
     facts |= {
