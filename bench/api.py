@@ -5,10 +5,12 @@
   throughput, p99 <= 10 ms at 100k). Load: wrk when installed, else a Python client.
 - resizing a large JPEG to a 400 px WebP with the API's renderer (shrink-on-load) against naive
   Pillow (full decode, resize, encode) in the same process (goal >= 3x).
+- encoding an 800 px variant of the demo photos as AVIF (the API's speed and quality mapping)
+  against WebP at the same q (goal: AVIF <= 1.5x WebP's time), with the bytes of each.
 - memory of the search index for 100k entries (tracemalloc).
 Writes .state/bench/api.json.
 
-    .venv/bin/python bench/api.py [--sizes 1000,10000,100000] [--seconds 5]
+    .venv/bin/python bench/api.py [--sizes 1000,10000,100000] [--seconds 5] [--parts resize,formats,memory,search]
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ sys.path.insert(0, str(APP_SOURCE))
 
 from image_api.catalog_schema import content_key, orientation_of  # noqa: E402
 from image_api.config import Settings  # noqa: E402
-from image_api.resize import parse_variant, render  # noqa: E402
+from image_api.resize import Variant, encoder_options, parse_variant, render  # noqa: E402
 from image_api.search import SearchIndex  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
@@ -223,6 +225,39 @@ def resize_benchmark(path: Path, repeats: int = 5) -> dict:
     }
 
 
+def formats_benchmark(width: int = 800, repeats: int = 3) -> dict:
+    """Encoding time and bytes per format for the demo photos at one width, summed over the photos."""
+    settings = Settings(catalog_file="x")
+    photos = sorted((PROJECT_ROOT / "files/images/photos").glob("*.jpg"))
+    sources = []
+    for photo in photos:
+        with Image.open(photo) as image:
+            image.draft("RGB", (width, width))
+            resized = ImageOps.exif_transpose(image).convert("RGB")
+            resized.thumbnail((width, width))
+            sources.append(resized)
+    totals = {}
+    for fmt, pillow_format in (("webp", "WEBP"), ("avif", "AVIF"), ("jpeg", "JPEG")):
+        options = encoder_options(Variant(width, None, "contain", fmt, settings.default_quality), settings)
+        seconds, size = 0.0, 0
+        for source in sources:
+            times = []
+            for _ in range(repeats):
+                output = io.BytesIO()
+                start = time.perf_counter()
+                source.save(output, pillow_format, **options)
+                times.append(time.perf_counter() - start)
+            seconds, size = seconds + min(times), size + output.tell()
+        totals[fmt] = {"ms": round(seconds * 1000, 1), "kb": round(size / 1024)}
+    return {
+        "photos": len(sources), "width": width, "q": settings.default_quality, "avif_speed": settings.avif_speed,
+        **totals,
+        "avif_vs_webp_time": round(totals["avif"]["ms"] / totals["webp"]["ms"], 2),
+        "avif_vs_webp_bytes": round(totals["avif"]["kb"] / totals["webp"]["kb"], 2),
+        "goal_time": 1.5,
+    }  # fmt: skip
+
+
 def memory_benchmark(count: int) -> dict:
     entries = synthetic_entries(count)
     tracemalloc.start()
@@ -238,16 +273,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--parts", default="resize,formats,memory,search")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     out = PROJECT_ROOT / ".state" / "bench"
     work = out / "api"
     work.mkdir(parents=True, exist_ok=True)
-    report = {
-        "resize": [resize_benchmark(path) for path in LARGE_JPEGS],
-        "memory": memory_benchmark(max(int(s) for s in args.sizes.split(","))),
-        "search": search_benchmark([int(s) for s in args.sizes.split(",")], args.seconds, work),
+    sizes = [int(s) for s in args.sizes.split(",")]
+    measures = {
+        "resize": lambda: [resize_benchmark(path) for path in LARGE_JPEGS],
+        "formats": formats_benchmark,
+        "memory": lambda: memory_benchmark(max(sizes)),
+        "search": lambda: search_benchmark(sizes, args.seconds, work),
     }
-    (out / "api.json").write_text(json.dumps(report, indent=2) + "\n")
+    report = {name: measure() for name, measure in measures.items() if name in parts}
+    # A partial run (--parts) replaces its own parts and keeps the others' last figures.
+    previous = json.loads((out / "api.json").read_text()) if (out / "api.json").exists() else {}
+    (out / "api.json").write_text(json.dumps({**previous, **report}, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

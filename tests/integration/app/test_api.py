@@ -124,19 +124,59 @@ def decoded(data: bytes) -> Image.Image:
 
 
 @pytest.mark.parametrize(
-    ("fmt", "content_type"), [("webp", "image/webp"), ("jpeg", "image/jpeg"), ("png", "image/png")]
+    ("fmt", "content_type"),
+    [("webp", "image/webp"), ("avif", "image/avif"), ("jpeg", "image/jpeg"), ("png", "image/png")],
 )
 def test_variants_come_in_each_format_snapped_to_allowed_widths(api, fmt, content_type):
-    status, headers, data = api.request(f"/img/photos-by-the-water?w=300&fmt={fmt}")
+    # 300 snaps up to 320: the request is redirected to the variant's one URL, which renders.
+    status, headers, _ = api.request(f"/img/photos-by-the-water?w=300&fmt={fmt}")
+    assert status == 308 and headers["location"] == f"/img/photos-by-the-water?w=320&fmt={fmt}"
+    assert headers["cache-control"] == "public, max-age=86400"  # CloudFront caches a 308 only with it
+    status, headers, data = api.request(headers["location"])
     assert status == 200 and headers["content-type"] == content_type
     image = decoded(data)
-    assert image.format == fmt.upper() and image.width == 320  # 300 snaps up to 320
+    assert image.format == fmt.upper() and image.width == 320
     assert abs(image.height - 200) <= 1  # 2560x1600 keeps its aspect ratio
     assert "max-age=31536000" in headers["cache-control"] and "vary" not in headers
 
 
+REDIRECTS = {
+    "?w=320": "?w=320&fmt=webp",
+    "?w=160&dpr=2&fmt=avif": "?w=320&fmt=avif",
+    "?w=320&fmt=jpeg&q=72": "?w=320&fmt=jpeg",
+    "?w=320&fmt=jpeg&q=55": "?w=320&fmt=jpeg&q=65",
+    "?w=320&fmt=png&q=50": "?w=320&fmt=png",
+    "?w=256&h=256&fit=cover": "?w=256&h=256&fit=cover&fmt=webp",
+    "?w=256&fit=contain&fmt=webp": "?w=256&fmt=webp",
+}
+
+
+@pytest.mark.parametrize(("asked", "canonical"), REDIRECTS.items())
+def test_every_spelling_of_a_variant_leads_to_its_one_url(api, asked, canonical):
+    status, headers, _ = api.request(f"/img/photos-by-the-water{asked}")
+    assert status == 308 and headers["location"] == f"/img/photos-by-the-water{canonical}"
+    status, _, _ = api.request(headers["location"])
+    assert status == 200  # the canonical URL renders, never redirects again
+
+
+def test_order_and_percent_encoding_are_not_part_of_a_variant(api):
+    """The local edge keys /img on the parameters by name, in its own order; an edge may decode
+    values before keying. A redirect for another order or encoding could be cached under the
+    canonical key and send every viewer back to it: these answer as the canonical URL does."""
+    for spelling in ("?fmt=webp&w=320", "?w=%33%32%30&fmt=webp", "?w=320&%66mt=webp"):
+        assert api.request(f"/img/photos-by-the-water{spelling}")[0] == 200, spelling
+
+
+def test_the_urls_the_api_hands_out_are_canonical(api):
+    _, body = api.json("/api/search?q=water")
+    for result in body["results"]:
+        urls = [result["thumbnail_url"]] + [part.split()[0] for part in result["srcset"].split(", ")]
+        for url in urls:
+            assert api.request(url)[0] == 200, url
+
+
 def test_cover_crops_to_the_exact_box(api):
-    _, _, data = api.request("/img/photos-by-the-water?w=256&h=256&fit=cover")
+    _, _, data = api.request("/img/photos-by-the-water?w=256&h=256&fit=cover&fmt=webp")
     assert decoded(data).size == (256, 256)
 
 
@@ -152,8 +192,8 @@ def test_small_originals_are_not_upscaled(api):
 
 
 def test_the_etag_answers_304(api):
-    _, headers, _ = api.request("/img/photos-summer-1am?w=128")
-    status, _, data = api.request("/img/photos-summer-1am?w=128", headers={"If-None-Match": headers["etag"]})
+    _, headers, _ = api.request("/img/photos-summer-1am?w=128&fmt=webp")
+    status, _, data = api.request("/img/photos-summer-1am?w=128&fmt=webp", headers={"If-None-Match": headers["etag"]})
     assert status == 304 and data == b""
 
 
@@ -230,7 +270,7 @@ def test_the_openapi_document_lists_exactly_the_routes(api):
     search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets", "_"}
     resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
-    assert resize == {"image_id", "w", "h", "fit", "fmt", "q"}
+    assert resize == {"image_id", "w", "h", "fit", "fmt", "q", "dpr"}
 
 
 def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, local_aws):

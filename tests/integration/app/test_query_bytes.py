@@ -19,7 +19,8 @@ from tests.helpers.reliability import record
 
 ROUTES = ["/api/search", "/api/images/photos-forest-path", "/image/forest", "/img/photos-forest-path",
           "/api/openapi.json", "/healthz", "/readyz"]  # fmt: skip
-KEYS = ["q", "tags", "format", "orientation", "min_width", "limit", "cursor", "w", "h", "fit", "fmt", "colour", ""]
+KEYS = ["q", "tags", "format", "orientation", "min_width", "limit", "cursor", "w", "h", "fit", "fmt", "dpr", "colour",
+        ""]  # fmt: skip
 EXAMPLES = 250
 
 
@@ -96,5 +97,5 @@ def test_unknown_repeated_and_undecodable_parameters_are_reported(api):
         status, _headers, body = raw_get(api.port, target)
         assert status == 400 and reason in json.loads(body)["detail"], (target, status, body[:200])
     # The edge keys /img on its variant parameters only: others pass unread (see query_string.py).
-    status, headers, _body = raw_get(api.port, b"/img/photos-forest-path?w=320&utm_source=x")
+    status, headers, _body = raw_get(api.port, b"/img/photos-forest-path?w=320&utm_source=x&fmt=webp")
     assert status == 200 and headers["content-type"] == "image/webp"

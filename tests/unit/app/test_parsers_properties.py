@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from image_api.config import Settings
 from image_api.errors import ApiError
 from image_api.queries import MAX_MIN_WIDTH, checked_image_id, decode_cursor, encode_cursor, parse_search
-from image_api.resize import parse_variant
+from image_api.resize import canonical_query, parse_variant, variant_space
 
 SETTINGS = Settings()
-NAMES = ["q", "tags", "format", "orientation", "min_width", "limit", "cursor", "w", "h", "fit", "fmt"]
+VARIANTS = frozenset(variant_space(SETTINGS))
+NAMES = ["q", "tags", "format", "orientation", "min_width", "limit", "cursor", "w", "h", "fit", "fmt", "dpr"]
 # Text that looks like numbers to str.isdigit() without being int()-able, among other things.
 TRICKY = st.sampled_from(["²", "١٢", "٣", "0x10", "-1", "1e3", " 7", "7 ", "", "0", "9" * 30, "webp", "cover",
                           "landscape", "eyJvIjogMX0", "eyJvIjogLTF9", "eyJvIjogdHJ1ZX0", "\x00", "%00"])  # fmt: skip
@@ -43,6 +44,11 @@ def test_search_and_variant_parsers_answer_400_or_a_bounded_value(query):
         assert variant.width in SETTINGS.allowed_widths
         assert variant.height is None or variant.height in SETTINGS.allowed_widths
         assert 1 <= variant.quality <= 95
+        # Within the bounded space, and its canonical URL names the same variant (no redirect loop).
+        assert variant in VARIANTS
+        canonical = canonical_query(variant, SETTINGS)
+        assert parse_variant(canonical, SETTINGS) == variant
+        assert canonical_query(parse_variant(canonical, SETTINGS), SETTINGS) == canonical
 
 
 @given(st.text(max_size=60))

@@ -17,7 +17,7 @@ from .errors import ApiError, bad_request, not_found
 from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
-from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, parse_variant, render
+from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render
 from .store import OriginalStore
 
 ACCESS_LOG = logging.getLogger("image_api.access")
@@ -25,6 +25,8 @@ ERROR_LOG = logging.getLogger("image_api.error")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 STATUS_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 LONG_CACHE = "public, max-age=31536000"
+# A redirect to a canonical variant URL: it depends on the settings (widths, quality levels) only.
+REDIRECT_CACHE = "public, max-age=86400"
 
 
 def _json(status: int, body: dict, cache: str = "no-store", **headers: str) -> bottle.HTTPResponse:
@@ -74,7 +76,10 @@ class ImageApi:
         return f"{self.settings.cdn_base_url}/{entry['key']}"
 
     def variant_url(self, entry: dict, width: int) -> str:
-        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?w={width}&fmt=webp"
+        """The canonical URL of a WebP variant at about this width (no redirect on the way)."""
+        variant = parse_variant({"w": str(width), "fmt": "webp"}, self.settings)
+        query = query_text(canonical_query(variant, self.settings))
+        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?{query}"
 
     def thumbnail_url(self, entry: dict) -> str:
         return self.variant_url(entry, self.settings.thumbnail_width)
@@ -170,7 +175,18 @@ class ImageApi:
     def resized(self, image_id: str):
         entry = self._entry(image_id)
         # Only the edge's cache key parameters are read (see query_string.py for why others pass).
-        variant = parse_variant(self._query(VARIANT_PARAMETERS, ignore_unknown=True), self.settings)
+        query = self._query(VARIANT_PARAMETERS, ignore_unknown=True)
+        variant = parse_variant(query, self.settings)
+        # One URL per variant: any other spelling (w=300, dpr=2, q=72, no fmt) is redirected to
+        # the canonical one instead of rendered, so the renders per image stay within
+        # variant_space however many URLs a caller invents. Compared by name and decoded value,
+        # never by order or encoding: requests an edge may put under one cache key must get one
+        # answer, or a redirect cached under the canonical key would send viewers to themselves.
+        # The redirect carries Cache-Control: CloudFront caches a 308 only with it.
+        canonical = canonical_query(variant, self.settings)
+        if query != canonical:
+            location = f"/img/{entry['image_id']}?{query_text(canonical)}"
+            return bottle.HTTPResponse(status=308, headers={"Location": location, "Cache-Control": REDIRECT_CACHE})
         etag = variant.etag(entry["sha256"])
         headers = {"ETag": etag, "Cache-Control": LONG_CACHE}
         if etag in bottle.request.headers.get("If-None-Match", ""):

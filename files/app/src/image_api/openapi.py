@@ -6,7 +6,7 @@ from .catalog_schema import COLOUR_NAMES, FORMATS, ORIENTATIONS
 from .config import FORMATS as OUTPUT_FORMATS
 from .config import Settings
 from .queries import FACETS, MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
-from .resize import FITS
+from .resize import FITS, PIXEL_RATIOS
 
 ERROR = {"$ref": "#/components/responses/Error"}
 ID_PARAMETER = {
@@ -56,6 +56,7 @@ def openapi_document(settings: Settings) -> dict:
         },
     }
     widths = list(settings.allowed_widths)
+    levels = list(settings.quality_levels)
     json_ok = lambda schema: {"description": "OK", "content": {"application/json": {"schema": schema}}}  # noqa: E731
     return {
         "openapi": "3.0.3",
@@ -189,14 +190,23 @@ def openapi_document(settings: Settings) -> dict:
             },
             "/img/{image_id}": {
                 "get": {
-                    "summary": "A resized variant (sizes snap to the allowed widths; no upscaling)",
+                    "summary": "A resized variant (sizes snap to allowed widths; no upscaling; one URL per variant)",
                     "parameters": [
                         ID_PARAMETER,
                         _query("w", {"type": "integer", "minimum": 1}, f"Width, snapped up to one of {widths}"),
                         _query("h", {"type": "integer", "minimum": 1}, "Height, snapped likewise"),
                         _query("fit", {"type": "string", "enum": list(FITS)}, "cover needs w and h"),
                         _query("fmt", {"type": "string", "enum": list(OUTPUT_FORMATS)}, "Output format"),
-                        _query("q", {"type": "integer", "minimum": 1, "maximum": 95}, "Quality (webp, jpeg)"),
+                        _query(
+                            "q",
+                            {"type": "integer", "minimum": 1, "maximum": 95},
+                            f"Quality of webp, avif and jpeg, snapped up to one of {levels}",
+                        ),
+                        _query(
+                            "dpr",
+                            {"type": "integer", "enum": list(PIXEL_RATIOS)},
+                            "Device pixel ratio: w and h times it",
+                        ),
                     ],
                     "responses": {
                         "200": {
@@ -206,6 +216,10 @@ def openapi_document(settings: Settings) -> dict:
                             },
                         },
                         "304": {"description": "Not modified (ETag)"},
+                        "308": {
+                            "description": "Another spelling of a variant: redirect to its one canonical URL",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        },
                         "400": ERROR,
                         "404": ERROR,
                         "422": ERROR,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps
@@ -17,10 +17,17 @@ from PIL import Image, ImageCms, ImageOps
 from .config import FORMATS, Settings
 from .errors import ApiError, bad_request
 
-CONTENT_TYPES = {"webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
-PILLOW_FORMATS = {"webp": "WEBP", "jpeg": "JPEG", "png": "PNG"}
+CONTENT_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpeg": "image/jpeg", "png": "image/png"}
+PILLOW_FORMATS = {"webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG", "png": "PNG"}
+LOSSY_FORMATS = ("webp", "avif", "jpeg")  # q applies to these; PNG is lossless
 FITS = ("contain", "cover")
+PIXEL_RATIOS = (1, 2, 3)  # dpr: w and h are multiplied by it, then snapped
 REDUCING_GAP = 2.0
+# libavif's quality scale is not WebP's and JPEG's: the same number keeps more detail and gives
+# larger files. A q level maps to AVIF quality q - 15, which keeps the detail (luma PSNR) WebP and
+# JPEG keep at the same q, within 1 dB on the demo photos at 65, 80 and 90
+# (tests/unit/app/test_resize_formats.py holds that), so q means one thing in every format.
+AVIF_QUALITY_OFFSET = 15
 
 
 @dataclass(frozen=True)
@@ -54,10 +61,13 @@ def _positive_int(query: Mapping[str, str], name: str) -> int | None:
     return number
 
 
-VARIANT_PARAMETERS = ("w", "h", "fit", "fmt", "q")  # the edge's cache key for /img (roles/cdn: cdn_resize_query_keys)
+# The edge's cache key for /img (roles/cdn: cdn_resize_query_keys; a unit test keeps them equal).
+VARIANT_PARAMETERS = ("w", "h", "fit", "fmt", "q", "dpr")
 
 
 def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
+    """The canonical variant a request asks for: sizes times dpr snapped to the allowed widths, q
+    snapped up to a quality level (a fixed one for PNG), defaults filled in."""
     width = _positive_int(query, "w") or settings.thumbnail_width
     height = _positive_int(query, "h")
     fit = query.get("fit") or "contain"
@@ -69,13 +79,50 @@ def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
     quality = _positive_int(query, "q") or settings.default_quality
     if quality > 95:
         raise bad_request("q must be between 1 and 95")
+    ratio = _positive_int(query, "dpr") or 1
+    if ratio not in PIXEL_RATIOS:
+        raise bad_request(f"dpr must be one of {', '.join(map(str, PIXEL_RATIOS))}")
     if fit == "cover" and height is None:
         raise bad_request("fit=cover needs both w and h")
-    width = snap(width, settings.allowed_widths)
-    height = None if height is None else snap(height, settings.allowed_widths)
+    width = snap(width * ratio, settings.allowed_widths)
+    height = None if height is None else snap(height * ratio, settings.allowed_widths)
     if height is not None and width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
+    quality = snap(quality, settings.quality_levels) if fmt in LOSSY_FORMATS else settings.default_quality
     return Variant(width, height, fit, fmt, quality)
+
+
+def canonical_query(variant: Variant, settings: Settings) -> dict[str, str]:
+    """The one query string that names a variant: w, h when given, fit when not the default, fmt
+    always, q when not the default; dpr is folded into the sizes."""
+    query = {"w": str(variant.width)}
+    if variant.height is not None:
+        query["h"] = str(variant.height)
+    if variant.fit != "contain":
+        query["fit"] = variant.fit
+    query["fmt"] = variant.fmt
+    if variant.quality != settings.default_quality:
+        query["q"] = str(variant.quality)
+    return query
+
+
+def query_text(query: Mapping[str, str]) -> str:
+    return "&".join(f"{name}={value}" for name, value in query.items())
+
+
+def variant_space(settings: Settings) -> Iterator[Variant]:
+    """Every variant the API renders for one image: what parse_variant can answer with. Its size
+    is the bound on renders per image (README, "A bounded variant space")."""
+    widths = settings.allowed_widths
+    for fmt in FORMATS:
+        qualities = settings.quality_levels if fmt in LOSSY_FORMATS else (settings.default_quality,)
+        for quality in qualities:
+            for width in widths:
+                yield Variant(width, None, "contain", fmt, quality)
+                for height in widths:
+                    if width * height <= settings.max_output_pixels:
+                        yield Variant(width, height, "contain", fmt, quality)
+                        yield Variant(width, height, "cover", fmt, quality)
 
 
 def _open(data: bytes, settings: Settings) -> Image.Image:
@@ -138,6 +185,19 @@ def cover_box(source: tuple[int, int], target: tuple[int, int]) -> tuple[float, 
     return (0.0, top, float(source_width), top + height)
 
 
+def encoder_options(variant: Variant, settings: Settings) -> dict:
+    if variant.fmt == "avif":
+        # One thread: each gunicorn worker renders one image at a time, the workers fill the cores.
+        return {
+            "quality": max(1, variant.quality - AVIF_QUALITY_OFFSET),
+            "speed": settings.avif_speed,
+            "max_threads": 1,
+        }
+    if variant.fmt in LOSSY_FORMATS:
+        return {"quality": variant.quality}
+    return {"optimize": False}
+
+
 def render(data: bytes, variant: Variant, settings: Settings) -> bytes:
     image = _open(data, settings)
     orientation = image.getexif().get(0x0112, 1)
@@ -166,8 +226,7 @@ def render(data: bytes, variant: Variant, settings: Settings) -> bytes:
             image = background
         image.info.pop("icc_profile", None)  # sRGB now, and untagged pixels are read as sRGB
         output = io.BytesIO()
-        options = {"quality": variant.quality} if variant.fmt in ("jpeg", "webp") else {"optimize": False}
-        image.save(output, PILLOW_FORMATS[variant.fmt], **options)
+        image.save(output, PILLOW_FORMATS[variant.fmt], **encoder_options(variant, settings))
     except (OSError, ValueError, SyntaxError) as error:
         raise ApiError(422, "unprocessable_image", f"the original cannot be resized: {error}") from None
     return output.getvalue()
