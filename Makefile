@@ -36,9 +36,10 @@ PYTEST_ARGS ?=
 SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx
 SYSTEM_PACKAGES_aws ?=
 # The tests add Debian's chromium for the browser tests (Playwright's own browser download needs
-# the internet), wrk for the load test and gpg/gpgv for the signature checks, and always run the
+# the internet), wrk for the load test, gpg/gpgv for the signature checks and Node.js for the
+# ThumbHash reference (tests/helpers/thumbhash_reference.py), and always run the
 # local data plane.
-TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk gpg gpgv
+TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk gpg gpgv nodejs
 
 .PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint sanity bench bench-edge diagram clean
 

@@ -1,8 +1,9 @@
 // Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor, and
 // offers the result set's colours (the colour facet) as filter chips; a result opens a detail view
 // (larger image, facts, tags, downloads, more like this). The URL holds q, colour and image, so
-// the back button closes the detail view.
-"use strict";
+// the back button closes the detail view. Each image shows its placeholder (a ThumbHash from the
+// catalog, decoded by the vendored reference decoder) until the thumbnail arrives.
+import { thumbHashToDataURL } from "./thumbhash.js";
 
 const form = document.getElementById("search");
 const input = document.getElementById("q");
@@ -36,7 +37,20 @@ function thumbnail(item) {
   image.width = 320; // with the height, the image's own ratio: the layout does not shift when it loads
   image.height = Math.round(320 / item.aspect_ratio);
   image.style.setProperty("--swatch", item.colour);
+  paintPlaceholder(image, item);
   return image;
+}
+
+// The blurred preview behind an image until it has loaded; the dominant colour without one.
+function paintPlaceholder(image, item) {
+  if (!item.placeholder) return;
+  try {
+    const bytes = Uint8Array.from(atob(item.placeholder), (char) => char.charCodeAt(0));
+    image.style.setProperty("--placeholder", `url("${thumbHashToDataURL(bytes)}")`);
+    image.addEventListener("load", () => image.style.removeProperty("--placeholder"), { once: true });
+  } catch {
+    // A placeholder the decoder cannot read: the dominant colour stays.
+  }
 }
 
 function card(item) {
@@ -72,6 +86,7 @@ function showDetail(item, similar) {
   image.width = 800;
   image.height = Math.round(800 / item.aspect_ratio);
   image.style.setProperty("--swatch", item.colour);
+  paintPlaceholder(image, item);
   document.getElementById("detail-title").textContent = item.title;
   document.getElementById("detail-facts").textContent =
     `${item.width}×${item.height} · ${item.format} · ${item.orientation} · ${item.colours.join(", ")}`;

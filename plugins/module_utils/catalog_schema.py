@@ -40,9 +40,10 @@ ENTRY_FIELDS: dict[str, type] = {
     "colour": str,  # dominant colour, "#rrggbb"
     "colours": list,  # names (COLOUR_NAMES) of the palette's colours covering 15 % or more, largest first
     "phash": str,  # 64-bit difference hash, 16 hex digits (module_utils/image_hash.py); "" when unknown
+    "placeholder": str,  # base64 ThumbHash (module_utils/placeholder.py), painted before the thumbnail; "" when unknown
 }
 # Fields added after the first release, with the value an item written before them reads as.
-FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": ""}
+FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": "", "placeholder": ""}
 
 FORMATS: dict[str, tuple[str, str]] = {
     # format -> (file extension used in keys, Content-Type)
@@ -70,6 +71,7 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PHASH = re.compile(r"^[0-9a-f]{16}$")
+_PLACEHOLDER = re.compile(r"^[A-Za-z0-9+/]{8,64}={0,2}$")  # base64 of a ThumbHash (5 to 48 bytes)
 _STOP_WORDS = frozenset(
     {"a", "an", "and", "at", "by", "for", "from", "in", "is", "of", "on", "the", "this", "that", "to", "with"}
 )
@@ -164,6 +166,9 @@ def validate_entry(entry: Mapping) -> dict:
         raise CatalogSchemaError(f"entry {image_id!r}: colour {entry['colour']!r} is not #rrggbb")
     if entry["phash"] and not _PHASH.match(entry["phash"]):
         raise CatalogSchemaError(f"entry {image_id!r}: phash {entry['phash']!r} is not 16 hex digits")
+    if entry["placeholder"] and not _PLACEHOLDER.match(entry["placeholder"]):
+        shown = entry["placeholder"][:20]
+        raise CatalogSchemaError(f"entry {image_id!r}: placeholder {shown!r} is not a base64 ThumbHash")
     colours = entry["colours"]
     if not all(name in COLOUR_NAMES for name in colours) or len(set(colours)) != len(colours):
         raise CatalogSchemaError(f"entry {image_id!r}: colours must be distinct names of {', '.join(COLOUR_NAMES)}")

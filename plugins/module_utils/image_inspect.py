@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.image_delivery.stack.plugins.module_utils.colour_names import palette_names
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import difference_hash
+from ansible_collections.image_delivery.stack.plugins.module_utils.placeholder import placeholder
 
 try:
     from PIL import Image, IptcImagePlugin, UnidentifiedImageError
@@ -48,6 +49,7 @@ class ImageFacts:
     keywords: list[str] = field(default_factory=list)
     colours: list[str] = field(default_factory=list)  # palette colour names, largest share first
     phash: str = ""  # difference hash of the image as displayed (image_hash.py)
+    placeholder: str = ""  # base64 ThumbHash of the image as displayed (placeholder.py)
 
 
 def _xp_text(value) -> str:
@@ -73,12 +75,22 @@ def _iptc_keywords(image) -> list[str]:
     return [value.decode("utf-8", errors="ignore").strip() for value in values if value]
 
 
-def small_rgb(image):
-    """A thumbnail of the image (COLOUR_SAMPLE_SIZE at most), transparency laid over white."""
+def small_rgba(image):
+    """A thumbnail of the image (COLOUR_SAMPLE_SIZE at most), with its transparency."""
     sample = image.convert("RGBA")
     sample.thumbnail((COLOUR_SAMPLE_SIZE, COLOUR_SAMPLE_SIZE))
+    return sample
+
+
+def over_white(sample):
+    """An RGBA image laid over white, as RGB."""
     background = Image.new("RGBA", sample.size, (255, 255, 255, 255))
     return Image.alpha_composite(background, sample).convert("RGB")
+
+
+def small_rgb(image):
+    """A thumbnail of the image (COLOUR_SAMPLE_SIZE at most), transparency laid over white."""
+    return over_white(small_rgba(image))
 
 
 def palette(rgb) -> list[tuple[float, tuple[int, int, int]]]:
@@ -124,7 +136,8 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
             if image_format == "jpeg":
                 image.draft("RGB", (COLOUR_SAMPLE_SIZE * 2, COLOUR_SAMPLE_SIZE * 2))
             image.load()
-            thumbnail = small_rgb(image)
+            sample = small_rgba(image)
+            thumbnail = over_white(sample)
         except (OSError, SyntaxError, ValueError, IndexError, EOFError) as error:
             raise ImageRejected(f"corrupt {image_format} data: {error}") from None
     orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
@@ -135,4 +148,7 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
     _share, (red, green, blue) = shares[0]
     colour = f"#{red:02x}{green:02x}{blue:02x}"
     colours = palette_names(shares)
-    return ImageFacts(image_format, width, height, colour, orientation, title, description, keywords, colours, phash)
+    return ImageFacts(
+        image_format, width, height, colour, orientation, title, description, keywords, colours, phash,
+        placeholder(sample, orientation),
+    )  # fmt: skip

@@ -45,7 +45,7 @@ def _default_yaml_loader() -> Callable[[str], object]:
 DEFAULT_INCLUDE = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
 DEFAULT_EXCLUDE = [".*", "*/.*"]
 SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
-CACHE_FORMAT = 2  # 2: entries carry their palette's colour names and a perceptual hash
+CACHE_FORMAT = 3  # 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder
 
 
 @dataclass
@@ -151,6 +151,7 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
         "colour": facts.colour,
         "colours": facts.colours,
         "phash": facts.phash,
+        "placeholder": facts.placeholder,
     }
 
 

@@ -4,6 +4,8 @@ under load. Tests run in file order on one stack (see conftest)."""
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
 import shutil
 import subprocess
@@ -64,6 +66,26 @@ def test_a_repeated_image_request_is_a_cache_hit(stack):
     assert first.headers["content-type"] == "image/webp"
     assert second.headers["x-cache"].startswith("Hit")
     assert second.body == first.body
+
+
+def test_avif_comes_from_the_instances_and_other_spellings_are_a_cached_redirect(stack):
+    """The instances' Pillow (from the wheelhouse) encodes AVIF; a non-canonical variant URL is a
+    308 to the canonical one that the edge caches (it carries Cache-Control, as CloudFront needs)."""
+    image_id = search(stack, "rocket")["results"][0]["id"]
+    avif = stack.get(f"/img/{image_id}?w=320&fmt=avif")
+    assert avif.status == 200 and avif.headers["content-type"] == "image/avif"
+    assert Image.open(io.BytesIO(avif.body)).format == "AVIF"
+    answers = []
+    for _ in range(2):
+        connection = http.client.HTTPConnection(stack.edge.removeprefix("http://"), timeout=10)
+        connection.request("GET", f"/img/{image_id}?w=300&fmt=avif")
+        answer = connection.getresponse()
+        answer.read()
+        connection.close()
+        answers.append(answer)
+    assert [answer.status for answer in answers] == [308, 308]
+    assert answers[1].getheader("Location") == f"/img/{image_id}?w=320&fmt=avif"
+    assert answers[1].getheader("X-Cache").startswith("Hit")
 
 
 def test_originals_come_from_the_private_bucket_through_the_edge(stack):

@@ -118,3 +118,38 @@ def test_a_result_opens_a_detail_view_with_more_like_this_and_back_closes_it(bro
     # The dialog's close event (which drops image= from the URL) is a task queued after the
     # dialog hides: wait for the URL rather than read it at once (it failed one CI run).
     expect(page).not_to_have_url(re.compile(r"[?&]image="))
+
+
+def test_placeholders_paint_before_the_thumbnails_arrive(browser_page, api):
+    """Each result's ThumbHash (from the catalog) is its background until the thumbnail loads (in
+    a fresh context: the shared page has the thumbnails in its cache already)."""
+    context = browser_page.context.browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        placeholders_then_thumbnails(context.new_page(), f"http://127.0.0.1:{api.port}/?q=forest")
+    finally:
+        context.close()
+
+
+def placeholders_then_thumbnails(page: Page, url: str) -> None:
+    held = []
+
+    def hold(route) -> None:
+        held.append(route)  # the thumbnail waits until it is let go
+
+    page.route(re.compile(r".*/img/.*"), hold)
+    try:
+        page.goto(url)
+        first = page.locator("#results img").first
+        expect(first).to_be_visible()
+        background = first.evaluate("image => getComputedStyle(image).backgroundImage")
+        assert background.startswith('url("data:image/png;base64,'), background
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "search-placeholders.png"), full_page=True)
+    finally:
+        for route in list(held):
+            route.continue_()
+        page.unroute(re.compile(r".*/img/.*"), hold)  # lets any later one through as well
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#results img'); return i.complete && i.naturalWidth > 0 }"
+    )
+    expect(first).to_have_css("background-image", "none, none")  # the placeholder layer is gone

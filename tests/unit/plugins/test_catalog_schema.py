@@ -43,6 +43,7 @@ def entry(image_id: str = "photos-cat", sha: str = SHA, **changes) -> dict:
         "colour": "#aabbcc",
         "colours": ["grey", "blue"],
         "phash": "0f0f33cc0f0f33cc",
+        "placeholder": "SegBDIINN3CMlEiad55qYJb6tg==",
     }
     return {**base, **changes}
 
@@ -96,6 +97,7 @@ def test_a_valid_entry_round_trips_through_a_dynamodb_item():
         ({"colours": ["blue", "blue"]}, "colours must be distinct names"),
         ({"colours": ["navy"]}, "colours must be distinct names"),
         ({"phash": "0F0F33CC0F0F33CC"}, "not 16 hex digits"),
+        ({"placeholder": "not base64!"}, "not a base64 ThumbHash"),
         ({"tags": ["b", "a"]}, "tags must be"),
         ({"image_id": "Not A Slug"}, "not a slug"),
         ({"format": "bmp"}, "unsupported format"),
@@ -117,8 +119,8 @@ def test_malformed_items_are_refused():
 
 def test_items_of_an_older_and_a_newer_publisher_read_alike():
     older = to_item(entry())
-    del older["colours"], older["phash"]  # written before entries had colour names and hashes
-    assert from_item(older) == entry(colours=[], phash="")
+    del older["colours"], older["phash"], older["placeholder"]  # written before entries had them
+    assert from_item(older) == entry(colours=[], phash="", placeholder="")
     newer = {**to_item(entry()), "focus": {"L": [{"N": "0.5"}, {"N": "0.5"}]}}  # a field this reader does not know
     assert from_item(newer) == entry()
 

@@ -92,7 +92,7 @@ class ImageApi:
         return ", ".join(f"{self.variant_url(entry, w)} {w}w" for w in widths)
 
     def summary(self, entry: dict) -> dict:
-        fields = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours")
+        fields = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
         return {
             "id": entry["image_id"],
             **{name: entry[name] for name in fields},

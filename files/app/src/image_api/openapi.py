@@ -38,6 +38,7 @@ def openapi_document(settings: Settings) -> dict:
             "url",
             "thumbnail_url",
             "srcset",
+            "placeholder",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -53,6 +54,10 @@ def openapi_document(settings: Settings) -> dict:
             "url": {"type": "string"},
             "thumbnail_url": {"type": "string"},
             "srcset": {"type": "string", "description": "thumbnail URLs by width, for <img srcset>"},
+            "placeholder": {
+                "type": "string",
+                "description": "base64 ThumbHash to paint before the thumbnail arrives (empty when unknown)",
+            },
         },
     }
     widths = list(settings.allowed_widths)
