@@ -41,9 +41,10 @@ ENTRY_FIELDS: dict[str, type] = {
     "colours": list,  # names (COLOUR_NAMES) of the palette's colours covering 15 % or more, largest first
     "phash": str,  # 64-bit difference hash, 16 hex digits (module_utils/image_hash.py); "" when unknown
     "placeholder": str,  # base64 ThumbHash (module_utils/placeholder.py), painted before the thumbnail; "" when unknown
+    "focus": str,  # focal point "x,y" in 0..1 of the image as displayed (the sidecar's focus); "" when none
 }
 # Fields added after the first release, with the value an item written before them reads as.
-FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": "", "placeholder": ""}
+FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": "", "placeholder": "", "focus": ""}
 
 FORMATS: dict[str, tuple[str, str]] = {
     # format -> (file extension used in keys, Content-Type)
@@ -71,6 +72,7 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PHASH = re.compile(r"^[0-9a-f]{16}$")
+_FOCUS = re.compile(r"^(0(\.\d{1,3})?|1(\.0{1,3})?),(0(\.\d{1,3})?|1(\.0{1,3})?)$")
 _PLACEHOLDER = re.compile(r"^[A-Za-z0-9+/]{8,64}={0,2}$")  # base64 of a ThumbHash (5 to 48 bytes)
 _STOP_WORDS = frozenset(
     {"a", "an", "and", "at", "by", "for", "from", "in", "is", "of", "on", "the", "this", "that", "to", "with"}
@@ -131,6 +133,19 @@ def search_tokens(entry: Mapping) -> list[str]:
     return list(tokens)
 
 
+def focus_text(x: float, y: float) -> str:
+    """A focal point as the catalog writes it: "x,y", three decimals at most."""
+    return ",".join(f"{value:.3f}".rstrip("0").rstrip(".") for value in (x, y))
+
+
+def focus_point(text: str) -> tuple[float, float] | None:
+    """The catalog's "x,y" focal point as numbers; None for ""."""
+    if not text:
+        return None
+    x, y = text.split(",")
+    return float(x), float(y)
+
+
 def orientation_of(width: int, height: int) -> str:
     if width == height:
         return "square"
@@ -169,6 +184,8 @@ def validate_entry(entry: Mapping) -> dict:
     if entry["placeholder"] and not _PLACEHOLDER.match(entry["placeholder"]):
         shown = entry["placeholder"][:20]
         raise CatalogSchemaError(f"entry {image_id!r}: placeholder {shown!r} is not a base64 ThumbHash")
+    if entry["focus"] and not _FOCUS.match(entry["focus"]):
+        raise CatalogSchemaError(f"entry {image_id!r}: focus {entry['focus'][:20]!r} is not x,y between 0 and 1")
     colours = entry["colours"]
     if not all(name in COLOUR_NAMES for name in colours) or len(set(colours)) != len(colours):
         raise CatalogSchemaError(f"entry {image_id!r}: colours must be distinct names of {', '.join(COLOUR_NAMES)}")

@@ -21,6 +21,7 @@ from pathlib import Path
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     FORMATS,
     content_key,
+    focus_text,
     image_id_for,
     normalise_tags,
     orientation_of,
@@ -45,7 +46,8 @@ def _default_yaml_loader() -> Callable[[str], object]:
 DEFAULT_INCLUDE = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
 DEFAULT_EXCLUDE = [".*", "*/.*"]
 SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
-CACHE_FORMAT = 3  # 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder
+# 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder; 4: a focus
+CACHE_FORMAT = 4
 
 
 @dataclass
@@ -100,10 +102,10 @@ def parse_sidecar(text: str, suffix: str, load_yaml: Callable[[str], object]) ->
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValueError("a sidecar must be a mapping with title, description and tags")
-    unknown = sorted(set(data) - {"title", "description", "tags"})
+        raise ValueError("a sidecar must be a mapping with title, description, tags and focus")
+    unknown = sorted(set(data) - {"title", "description", "tags", "focus"})
     if unknown:
-        raise ValueError(f"unknown sidecar keys {unknown}; allowed: title, description, tags")
+        raise ValueError(f"unknown sidecar keys {unknown}; allowed: title, description, tags, focus")
     tags = data.get("tags", [])
     if isinstance(tags, str):
         tags = [tag for tag in tags.split(",")]
@@ -112,7 +114,26 @@ def parse_sidecar(text: str, suffix: str, load_yaml: Callable[[str], object]) ->
     for key in ("title", "description"):
         if not isinstance(data.get(key, ""), str):
             raise ValueError(f"sidecar {key} must be a string")
-    return {"title": data.get("title", ""), "description": data.get("description", ""), "tags": [str(t) for t in tags]}
+    return {
+        "title": data.get("title", ""),
+        "description": data.get("description", ""),
+        "tags": [str(t) for t in tags],
+        "focus": parse_focus(data.get("focus")),
+    }
+
+
+def parse_focus(value: object) -> str:
+    """A sidecar's focal point, [x, y] in 0..1 of the image as displayed (0, 0 top left), as the
+    catalog's "x,y" text; "" without one. ValueError with a reason when malformed."""
+    if value is None:
+        return ""
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(n, (int, float)) and not isinstance(n, bool) and 0 <= n <= 1 for n in value)
+    ):
+        raise ValueError(f"sidecar focus must be [x, y] with both between 0 and 1, got {value!r}")
+    return focus_text(float(value[0]), float(value[1]))
 
 
 def humanised_title(relative_path: str) -> str:
@@ -152,6 +173,7 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
         "colours": facts.colours,
         "phash": facts.phash,
         "placeholder": facts.placeholder,
+        "focus": sidecar.get("focus", ""),
     }
 
 

@@ -14,9 +14,12 @@ description:
   - "Each entry has: C(image_id) (slug of the relative path without extension), C(name), C(path),
     C(title), C(tags), C(sha256), C(key) (C(images/<16 hex of sha256>/<image_id>.<ext>)), C(content_type),
     C(format), C(width) and C(height) as displayed (after EXIF orientation), C(orientation)
-    (landscape, portrait or square), C(bytes) and C(colour) (dominant colour, C(#rrggbb))."
+    (landscape, portrait or square), C(bytes), C(colour) (dominant colour, C(#rrggbb)), C(colours)
+    (the palette's colour names), C(phash) (perceptual hash), C(placeholder) (a base64 ThumbHash)
+    and C(focus) (the sidecar's focal point as C(x,y), or empty)."
   - "Tags come from the words of the relative path, a sidecar file next to the image (C(<stem>.yml),
-    C(<stem>.yaml) or C(<stem>.json) with C(title), C(description), C(tags)), the EXIF
+    C(<stem>.yaml) or C(<stem>.json) with C(title), C(description), C(tags) and C(focus), a
+    focal point C([x, y]) between 0 and 1 of the image as displayed), the EXIF
     C(ImageDescription) and C(XPKeywords) and the IPTC keywords; lower-cased and de-duplicated.
     The title is the sidecar's, else EXIF C(XPTitle), else C(ImageDescription), else the file name."
   - Incremental. With O(cache_path), a file whose size and modification time (and its sidecar's) did

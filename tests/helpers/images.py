@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from scripts.build_demo_images import iptc_keywords_segment
 
@@ -86,3 +86,20 @@ ADOBE_RGB = rgb_matrix_profile(
     ((0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446)),
     2.19921875,
 )
+
+
+def detailed_scene(width: int = 800, height: int = 400, detail_at: float = 0.85) -> bytes:
+    """A flat grey picture with a detailed patch (a fine chequerboard) centred at detail_at of its
+    long side, as PNG."""
+    image = Image.new("RGB", (width, height), (128, 128, 128))
+    draw = ImageDraw.Draw(image)
+    long_side, short_side = max(width, height), min(width, height)
+    middle = int(detail_at * long_side)
+    for a in range(middle - 60, middle + 60, 8):
+        for b in range(short_side // 2 - 60, short_side // 2 + 60, 8):
+            if (a // 8 + b // 8) % 2:
+                box = (a, b, a + 7, b + 7) if width >= height else (b, a, b + 7, a + 7)
+                draw.rectangle(box, fill=(20, 20, 20))
+    output = io.BytesIO()
+    image.save(output, "PNG")
+    return output.getvalue()

@@ -27,7 +27,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import scan
 
 from local_aws.identities import ADMIN
-from tests.helpers.images import EXIF_ORIENTATION, image_bytes, write
+from tests.helpers.images import EXIF_ORIENTATION, detailed_scene, image_bytes, write
 from tests.helpers.playbook import PROJECT_ROOT
 
 APP_SOURCE = PROJECT_ROOT / "files/app/src"
@@ -66,6 +66,9 @@ def published(local_aws, tmp_path_factory) -> Published:
     write(folder, "generated/tall-rotated.jpg", image_bytes((400, 200), (0, 90, 200), exif={EXIF_ORIENTATION: 6}))
     # The demo's forest path, stored turned a quarter with EXIF saying so: "more like this" finds it.
     shutil.copyfile(DEMO / "exif/forest-path-rotated.jpg", folder / "generated/forest-path-rotated.jpg")
+    # Detail on the left, a focal point (the sidecar's) on the flat right: what fit=cover keeps.
+    write(folder, "generated/chequer-focus.png", detailed_scene(detail_at=0.12))
+    write(folder, "generated/chequer-focus.yml", b"focus: [0.85, 0.5]\n")
     entries = scan(folder).entries
     ddb, s3 = local_aws.client("dynamodb"), local_aws.client("s3")
     ddb.create_table(

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageStat
 
 from tests.helpers.images import image_bytes, write
 
@@ -180,6 +180,16 @@ def test_cover_crops_to_the_exact_box(api):
     assert decoded(data).size == (256, 256)
 
 
+def test_cover_crops_around_the_focal_point_from_the_catalog(api, published):
+    """The sidecar's focus travels publish -> table -> API: the crop is the flat part it points at,
+    not the detailed part the image's detail alone would choose."""
+    assert published.entries["generated-chequer-focus"]["focus"] == "0.85,0.5"
+    status, _, data = api.request("/img/generated-chequer-focus?w=256&h=256&fit=cover&fmt=png")
+    assert status == 200
+    image = decoded(data)
+    assert image.size == (256, 256) and ImageStat.Stat(image.convert("L")).stddev[0] < 1
+
+
 def test_exif_rotation_is_applied(api):
     _, _, data = api.request("/img/generated-tall-rotated?w=128&fmt=png")
     image = decoded(data)
@@ -270,7 +280,7 @@ def test_the_openapi_document_lists_exactly_the_routes(api):
     search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets", "_"}
     resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
-    assert resize == {"image_id", "w", "h", "fit", "fmt", "q", "dpr"}
+    assert resize == {"image_id", "w", "h", "fit", "gravity", "fmt", "q", "dpr"}
 
 
 def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, local_aws):

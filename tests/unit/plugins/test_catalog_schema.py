@@ -44,6 +44,7 @@ def entry(image_id: str = "photos-cat", sha: str = SHA, **changes) -> dict:
         "colours": ["grey", "blue"],
         "phash": "0f0f33cc0f0f33cc",
         "placeholder": "SegBDIINN3CMlEiad55qYJb6tg==",
+        "focus": "0.25,0.6",
     }
     return {**base, **changes}
 
@@ -98,6 +99,8 @@ def test_a_valid_entry_round_trips_through_a_dynamodb_item():
         ({"colours": ["navy"]}, "colours must be distinct names"),
         ({"phash": "0F0F33CC0F0F33CC"}, "not 16 hex digits"),
         ({"placeholder": "not base64!"}, "not a base64 ThumbHash"),
+        ({"focus": "1.5,0.5"}, "is not x,y between 0 and 1"),
+        ({"focus": "0.5"}, "is not x,y between 0 and 1"),
         ({"tags": ["b", "a"]}, "tags must be"),
         ({"image_id": "Not A Slug"}, "not a slug"),
         ({"format": "bmp"}, "unsupported format"),
@@ -119,9 +122,10 @@ def test_malformed_items_are_refused():
 
 def test_items_of_an_older_and_a_newer_publisher_read_alike():
     older = to_item(entry())
-    del older["colours"], older["phash"], older["placeholder"]  # written before entries had them
-    assert from_item(older) == entry(colours=[], phash="", placeholder="")
-    newer = {**to_item(entry()), "focus": {"L": [{"N": "0.5"}, {"N": "0.5"}]}}  # a field this reader does not know
+    for field in ("colours", "phash", "placeholder", "focus"):  # written before entries had them
+        del older[field]
+    assert from_item(older) == entry(colours=[], phash="", placeholder="", focus="")
+    newer = {**to_item(entry()), "faces": {"L": [{"N": "0.5"}, {"N": "0.5"}]}}  # a field this reader does not know
     assert from_item(newer) == entry()
 
 

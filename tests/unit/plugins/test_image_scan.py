@@ -85,3 +85,20 @@ def test_a_touched_image_or_sidecar_is_indexed_again(tmp_path):
 def test_sidecars_accept_comma_separated_tags_and_json():
     assert parse_sidecar('{"tags": "a, b"}', ".json", load_yaml)["tags"] == ["a", " b"]
     assert parse_sidecar("", ".yml", load_yaml) == {}
+
+
+def test_a_sidecar_focus_becomes_the_entrys_focal_point(tmp_path):
+    write(tmp_path, "people/portrait.jpg", image_bytes())
+    write(tmp_path, "people/portrait.yml", b"focus: [0.3, 0.25]\n")
+    write(tmp_path, "people/group.jpg", image_bytes())
+    portrait, group = sorted(scan(tmp_path, load_yaml=load_yaml).entries, key=lambda e: e["image_id"], reverse=True)
+    assert portrait["focus"] == "0.3,0.25" and group["focus"] == ""
+
+
+def test_a_malformed_focus_is_refused_with_the_reason(tmp_path):
+    for bad in ("focus: [1.2, 0.5]\n", "focus: [0.5]\n", "focus: center\n", "focus: [true, 0.5]\n"):
+        write(tmp_path, "a.jpg", image_bytes())
+        write(tmp_path, "a.yml", bad.encode())
+        result = scan(tmp_path, load_yaml=load_yaml)
+        assert not result.entries
+        assert "focus must be [x, y] with both between 0 and 1" in json.dumps(result.skipped), bad

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import bottle
 
 from .catalog import CatalogHolder
+from .catalog_schema import focus_point
 from .config import Settings
 from .errors import ApiError, bad_request, not_found
 from .openapi import openapi_document
@@ -193,7 +194,7 @@ class ImageApi:
             return bottle.HTTPResponse(status=304, headers=headers)
         if self.store is None:
             raise ApiError(503, "store_unavailable", "no image store is configured")
-        data = render(self.store.get(entry["key"]), variant, self.settings)
+        data = render(self.store.get(entry["key"]), variant, self.settings, focus_point(entry["focus"]))
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
     def page(self, filename: str = "index.html"):

@@ -6,7 +6,7 @@ from .catalog_schema import COLOUR_NAMES, FORMATS, ORIENTATIONS
 from .config import FORMATS as OUTPUT_FORMATS
 from .config import Settings
 from .queries import FACETS, MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
-from .resize import FITS, PIXEL_RATIOS
+from .resize import FITS, GRAVITIES, PIXEL_RATIOS
 
 ERROR = {"$ref": "#/components/responses/Error"}
 ID_PARAMETER = {
@@ -201,6 +201,11 @@ def openapi_document(settings: Settings) -> dict:
                         _query("w", {"type": "integer", "minimum": 1}, f"Width, snapped up to one of {widths}"),
                         _query("h", {"type": "integer", "minimum": 1}, "Height, snapped likewise"),
                         _query("fit", {"type": "string", "enum": list(FITS)}, "cover needs w and h"),
+                        _query(
+                            "gravity",
+                            {"type": "string", "enum": list(GRAVITIES)},
+                            "What cover keeps: auto (the focal point, else the most detail) or center",
+                        ),
                         _query("fmt", {"type": "string", "enum": list(OUTPUT_FORMATS)}, "Output format"),
                         _query(
                             "q",

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageFilter, ImageOps
 
 from .config import FORMATS, Settings
 from .errors import ApiError, bad_request
@@ -21,6 +21,10 @@ CONTENT_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpeg": "image/jpeg
 PILLOW_FORMATS = {"webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG", "png": "PNG"}
 LOSSY_FORMATS = ("webp", "avif", "jpeg")  # q applies to these; PNG is lossless
 FITS = ("contain", "cover")
+# auto: the image's focal point (its sidecar's focus) when it has one, else the region with the
+# most detail; center: the middle. Only fit=cover crops, so only it takes a gravity.
+GRAVITIES = ("auto", "center")
+SMART_SAMPLE = 64  # the side of the greyscale sample smart cropping measures detail on
 PIXEL_RATIOS = (1, 2, 3)  # dpr: w and h are multiplied by it, then snapped
 REDUCING_GAP = 2.0
 # libavif's quality scale is not WebP's and JPEG's: the same number keeps more detail and gives
@@ -37,6 +41,7 @@ class Variant:
     fit: str
     fmt: str
     quality: int
+    gravity: str = "auto"  # what fit=cover keeps: see crop_box
 
     def etag(self, source_sha256: str) -> str:
         digest = hashlib.sha256(f"{source_sha256}:{self}".encode()).hexdigest()[:32]
@@ -62,7 +67,7 @@ def _positive_int(query: Mapping[str, str], name: str) -> int | None:
 
 
 # The edge's cache key for /img (roles/cdn: cdn_resize_query_keys; a unit test keeps them equal).
-VARIANT_PARAMETERS = ("w", "h", "fit", "fmt", "q", "dpr")
+VARIANT_PARAMETERS = ("w", "h", "fit", "gravity", "fmt", "q", "dpr")
 
 
 def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
@@ -84,12 +89,17 @@ def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
         raise bad_request(f"dpr must be one of {', '.join(map(str, PIXEL_RATIOS))}")
     if fit == "cover" and height is None:
         raise bad_request("fit=cover needs both w and h")
+    gravity = query.get("gravity") or "auto"
+    if gravity not in GRAVITIES:
+        raise bad_request(f"gravity must be one of {', '.join(GRAVITIES)}")
+    if fit != "cover":
+        gravity = "auto"  # nothing is cropped: one variant
     width = snap(width * ratio, settings.allowed_widths)
     height = None if height is None else snap(height * ratio, settings.allowed_widths)
     if height is not None and width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
     quality = snap(quality, settings.quality_levels) if fmt in LOSSY_FORMATS else settings.default_quality
-    return Variant(width, height, fit, fmt, quality)
+    return Variant(width, height, fit, fmt, quality, gravity)
 
 
 def canonical_query(variant: Variant, settings: Settings) -> dict[str, str]:
@@ -100,6 +110,8 @@ def canonical_query(variant: Variant, settings: Settings) -> dict[str, str]:
         query["h"] = str(variant.height)
     if variant.fit != "contain":
         query["fit"] = variant.fit
+    if variant.gravity != "auto":
+        query["gravity"] = variant.gravity
     query["fmt"] = variant.fmt
     if variant.quality != settings.default_quality:
         query["q"] = str(variant.quality)
@@ -122,7 +134,8 @@ def variant_space(settings: Settings) -> Iterator[Variant]:
                 for height in widths:
                     if width * height <= settings.max_output_pixels:
                         yield Variant(width, height, "contain", fmt, quality)
-                        yield Variant(width, height, "cover", fmt, quality)
+                        for gravity in GRAVITIES:
+                            yield Variant(width, height, "cover", fmt, quality, gravity)
 
 
 def _open(data: bytes, settings: Settings) -> Image.Image:
@@ -198,7 +211,58 @@ def encoder_options(variant: Variant, settings: Settings) -> dict:
     return {"optimize": False}
 
 
-def render(data: bytes, variant: Variant, settings: Settings) -> bytes:
+def focus_box(
+    source: tuple[int, int], target: tuple[int, int], focus: tuple[float, float]
+) -> tuple[float, float, float, float]:
+    """The region with the target's aspect ratio centred on the focal point as far as the edges allow."""
+    left, top, right, bottom = cover_box(source, target)
+    width, height = right - left, bottom - top
+    x = min(max(focus[0] * source[0] - width / 2, 0.0), source[0] - width)
+    y = min(max(focus[1] * source[1] - height / 2, 0.0), source[1] - height)
+    return (x, y, x + width, y + height)
+
+
+def detail_box(image: Image.Image, target: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The region with the target's aspect ratio that holds the most detail (edge energy of a small
+    greyscale sample, summed across the axis the crop slides along); ties go to the most central.
+    Deterministic: the same source and target always give the same region."""
+    left, top, right, bottom = cover_box(image.size, target)
+    slides_horizontally = right - left < image.width - 0.5
+    if not slides_horizontally and bottom - top >= image.height - 0.5:
+        return (left, top, right, bottom)  # same aspect ratio: nothing to choose
+    sample = image.convert("L")
+    sample.thumbnail((SMART_SAMPLE, SMART_SAMPLE))
+    energy = sample.filter(ImageFilter.FIND_EDGES)
+    columns, rows = energy.size
+    pixels = energy.tobytes()
+    inner = range(1, rows - 1), range(1, columns - 1)  # the filter's border answers are not detail
+    if slides_horizontally:
+        profile = [sum(pixels[y * columns + x] for y in inner[0]) if x in inner[1] else 0 for x in range(columns)]
+        window = round((right - left) / image.width * columns)
+    else:
+        profile = [sum(pixels[y * columns + x] for x in inner[1]) if y in inner[0] else 0 for y in range(rows)]
+        window = round((bottom - top) / image.height * rows)
+    window = min(max(window, 1), len(profile))
+    sums = [sum(profile[start : start + window]) for start in range(len(profile) - window + 1)]
+    middle = (len(sums) - 1) / 2
+    best = max(range(len(sums)), key=lambda start: (sums[start], -abs(start - middle)))
+    centre = (best + window / 2) / len(profile)
+    return focus_box(image.size, target, (centre, 0.5) if slides_horizontally else (0.5, centre))
+
+
+def crop_box(
+    image: Image.Image, target: tuple[int, int], gravity: str, focus: tuple[float, float] | None
+) -> tuple[float, float, float, float]:
+    """What fit=cover keeps of the image as displayed."""
+    if gravity == "center":
+        return cover_box(image.size, target)
+    if focus is not None:
+        return focus_box(image.size, target, focus)
+    return detail_box(image, target)
+
+
+def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float, float] | None = None) -> bytes:
+    """The variant's bytes; focus is the image's focal point (x, y in 0..1 as displayed), if any."""
     image = _open(data, settings)
     orientation = image.getexif().get(0x0112, 1)
     turned = orientation in (5, 6, 7, 8)
@@ -217,7 +281,7 @@ def render(data: bytes, variant: Variant, settings: Settings) -> bytes:
             image, profile = to_srgb(image, profile), None
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "P") else "RGB")
-        box = cover_box(image.size, (width, height)) if variant.fit == "cover" else None
+        box = crop_box(image, (width, height), variant.gravity, focus) if variant.fit == "cover" else None
         image = image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
         image = to_srgb(image, profile)  # on the small image: a per-pixel conversion, cheapest there
         if variant.fmt == "jpeg" and image.mode == "RGBA":
