@@ -68,7 +68,7 @@ def test_a_repeated_image_request_is_a_cache_hit(stack):
     assert second.body == first.body
 
 
-def test_avif_comes_from_the_instances_and_other_spellings_are_a_cached_redirect(stack):
+def test_avif_and_animation_come_from_the_instances_and_other_spellings_are_a_cached_redirect(stack):
     """The instances' Pillow (from the wheelhouse) encodes AVIF; a non-canonical variant URL is a
     308 to the canonical one that the edge caches (it carries Cache-Control, as CloudFront needs)."""
     image_id = search(stack, "rocket")["results"][0]["id"]
@@ -86,6 +86,9 @@ def test_avif_comes_from_the_instances_and_other_spellings_are_a_cached_redirect
     assert [answer.status for answer in answers] == [308, 308]
     assert answers[1].getheader("Location") == f"/img/{image_id}?w=320&fmt=avif"
     assert answers[1].getheader("X-Cache").startswith("Hit")
+    # The demo's animated GIF stays animated as WebP (every frame resized on the instance).
+    animated = stack.get("/img/science-rocket-zoom-animated?w=320&fmt=webp")
+    assert animated.status == 200 and Image.open(io.BytesIO(animated.body)).n_frames == 8
 
 
 def test_originals_come_from_the_private_bucket_through_the_edge(stack):

@@ -29,6 +29,9 @@ class Settings:
     allowed_widths: tuple[int, ...] = (64, 128, 256, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
     max_output_pixels: int = 2_500_000  # ceiling of a resized variant (w x h)
     max_source_pixels: int = 64_000_000  # originals above this are refused (decompression bomb guard)
+    # An animated variant's frames x pixels (of a source frame or an output frame, the larger);
+    # past it the first frame is served as a still.
+    max_animation_pixels: int = 40_000_000
     default_format: str = "webp"
     default_quality: int = 80  # one of quality_levels
     # q snaps up to one of these (as w and h snap to allowed_widths): a bounded set of variants.

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageFilter, ImageOps
+from PIL import Image, ImageCms, ImageFilter, ImageOps, ImageSequence
 
 from .config import FORMATS, Settings
 from .errors import ApiError, bad_request
@@ -20,6 +20,7 @@ from .errors import ApiError, bad_request
 CONTENT_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpeg": "image/jpeg", "png": "image/png"}
 PILLOW_FORMATS = {"webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG", "png": "PNG"}
 LOSSY_FORMATS = ("webp", "avif", "jpeg")  # q applies to these; PNG is lossless
+ANIMATED_FORMATS = ("webp",)  # an animated source stays animated in these; the others get its first frame
 FITS = ("contain", "cover")
 # auto: the image's focal point (its sidecar's focus) when it has one, else the region with the
 # most detail; center: the middle. Only fit=cover crops, so only it takes a gravity.
@@ -270,6 +271,12 @@ def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float
     width, height = target_size(shown, variant)
     if width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
+    frames = getattr(image, "n_frames", 1)
+    # The budget bounds both ends: every source frame is decoded whole, every output frame encoded.
+    frame_pixels = max(width * height, image.width * image.height)
+    if frames > 1 and variant.fmt in ANIMATED_FORMATS and frames * frame_pixels <= settings.max_animation_pixels:
+        return render_animation(image, variant, settings, (width, height), focus)
+    # Past the budget, or to a format without animation: the first frame, as a still.
     if image.format == "JPEG":
         # Decode at the smallest scale that stays at least as large as the target.
         request = (height, width) if turned else (width, height)
@@ -293,4 +300,28 @@ def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float
         image.save(output, PILLOW_FORMATS[variant.fmt], **encoder_options(variant, settings))
     except (OSError, ValueError, SyntaxError) as error:
         raise ApiError(422, "unprocessable_image", f"the original cannot be resized: {error}") from None
+    return output.getvalue()
+
+
+def render_animation(
+    image: Image.Image, variant: Variant, settings: Settings, size: tuple[int, int], focus: tuple[float, float] | None
+) -> bytes:
+    """Every frame of an animated GIF or WebP resized (the first frame's crop for all), as an
+    animated WebP with the source's frame durations and loop count. Animations are shown as
+    stored: GIF and WebP carry no EXIF orientation worth honouring, and colour is sRGB."""
+    try:
+        first = image.convert("RGBA")
+        box = crop_box(first, size, variant.gravity, focus) if variant.fit == "cover" else None
+        frames, durations = [], []
+        for frame in ImageSequence.Iterator(image):
+            rgba = frame.convert("RGBA")  # loads the frame: WebP sets its duration only then
+            durations.append(int(frame.info.get("duration") or 100))
+            frames.append(rgba.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP))
+        output = io.BytesIO()
+        frames[0].save(
+            output, PILLOW_FORMATS[variant.fmt], save_all=True, append_images=frames[1:], duration=durations,
+            loop=int(image.info.get("loop", 0)), **encoder_options(variant, settings),
+        )  # fmt: skip
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise ApiError(422, "unprocessable_image", f"the original's frames cannot be resized: {error}") from None
     return output.getvalue()
