@@ -45,6 +45,7 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
     "image_api_bucket": ("", {}),
     "image_api_socket": ("/tmp/image-api.sock", {}),
     "image_api_endpoint_url": ("localhost:5000", {}),
+    "image_api_signing_key": ("shorter-than-32-characters", {}),
     "load_balancer_name": ("-bad-", {}),
     "load_balancer_target_group_name": ("bad_name", {}),
     "load_balancer_health_check_path": ("healthz", {}),

@@ -6,6 +6,7 @@ keys) from a small folder: demo pictures plus generated ones with EXIF orientati
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -114,9 +115,9 @@ def wait_ready(server: Server, timeout: float = 60) -> None:
     raise RuntimeError(f"the API did not become ready:\n{server.log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
-    work = tmp_path_factory.mktemp("api")
+@contextlib.contextmanager
+def running_api(local_aws, work: Path, **settings: str) -> Iterator[Server]:
+    """The API under gunicorn on a free port, on the published catalog, with extra IMAGE_API_* settings."""
     server = Server(free_port(), work / "gunicorn.log")
     env = {
         **os.environ,
@@ -133,6 +134,7 @@ def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
         "IMAGE_API_CACHE_DIR": str(work / "cache"),
         "IMAGE_API_REFRESH_SECONDS": "0.5",
         "IMAGE_API_STATIC_DIR": str(PROJECT_ROOT / "files/web"),
+        **{f"IMAGE_API_{name.upper()}": value for name, value in settings.items()},
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--bind", f"127.0.0.1:{server.port}", "--workers", "2", "--threads", "2",
@@ -146,3 +148,9 @@ def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
+    with running_api(local_aws, tmp_path_factory.mktemp("api")) as server:
+        yield server

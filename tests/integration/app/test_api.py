@@ -280,7 +280,7 @@ def test_the_openapi_document_lists_exactly_the_routes(api):
     search = {p["name"] for p in document["paths"]["/api/search"]["get"]["parameters"]}
     assert search == {"q", "tags", "format", "orientation", "colour", "min_width", "limit", "cursor", "facets", "_"}
     resize = {p["name"] for p in document["paths"]["/img/{image_id}"]["get"]["parameters"]}
-    assert resize == {"image_id", "w", "h", "fit", "gravity", "fmt", "q", "dpr"}
+    assert resize == {"image_id", "w", "h", "fit", "gravity", "fmt", "q", "dpr", "s"}
 
 
 def test_a_new_catalog_version_is_picked_up_without_a_restart(api, published, local_aws):

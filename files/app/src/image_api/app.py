@@ -19,6 +19,7 @@ from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
 from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render
+from .signing import SIGNATURE_PARAMETER, signature, signature_matches
 from .store import OriginalStore
 
 ACCESS_LOG = logging.getLogger("image_api.access")
@@ -79,8 +80,15 @@ class ImageApi:
     def variant_url(self, entry: dict, width: int) -> str:
         """The canonical URL of a WebP variant at about this width (no redirect on the way)."""
         variant = parse_variant({"w": str(width), "fmt": "webp"}, self.settings)
-        query = query_text(canonical_query(variant, self.settings))
-        return f"{self.settings.cdn_base_url}/img/{entry['image_id']}?{query}"
+        path = self.variant_path(entry["image_id"], canonical_query(variant, self.settings))
+        return f"{self.settings.cdn_base_url}{path}"
+
+    def variant_path(self, image_id: str, canonical: dict[str, str], signed: str | None = None) -> str:
+        """/img/<id>?<canonical query>, signed when the API has a key (with the given signature, or its own)."""
+        query = query_text(canonical)
+        if self.settings.signing_key:
+            query += f"&{SIGNATURE_PARAMETER}={signed or signature(self.settings.signing_key, image_id, query)}"
+        return f"/img/{image_id}?{query}"
 
     def thumbnail_url(self, entry: dict) -> str:
         return self.variant_url(entry, self.settings.thumbnail_width)
@@ -177,6 +185,7 @@ class ImageApi:
         entry = self._entry(image_id)
         # Only the edge's cache key parameters are read (see query_string.py for why others pass).
         query = self._query(VARIANT_PARAMETERS, ignore_unknown=True)
+        signed = query.pop(SIGNATURE_PARAMETER, None)
         variant = parse_variant(query, self.settings)
         # One URL per variant: any other spelling (w=300, dpr=2, q=72, no fmt) is redirected to
         # the canonical one instead of rendered, so the renders per image stay within
@@ -185,8 +194,14 @@ class ImageApi:
         # answer, or a redirect cached under the canonical key would send viewers to themselves.
         # The redirect carries Cache-Control: CloudFront caches a 308 only with it.
         canonical = canonical_query(variant, self.settings)
-        if query != canonical:
-            location = f"/img/{entry['image_id']}?{query_text(canonical)}"
+        key = self.settings.signing_key
+        if key and signed is None and self.settings.require_signed_urls:
+            raise ApiError(403, "signature_required", "this API serves variants at the signed URLs it hands out")
+        if key and signed is not None and not signature_matches(key, entry["image_id"], query_text(canonical), signed):
+            raise ApiError(403, "bad_signature", "the signature does not match this image and variant")
+        # Without a key, s is just another spelling: redirected away like the others.
+        if query != canonical or (signed is not None and not key):
+            location = self.variant_path(entry["image_id"], canonical, signed if key else None)
             return bottle.HTTPResponse(status=308, headers={"Location": location, "Cache-Control": REDIRECT_CACHE})
         etag = variant.etag(entry["sha256"])
         headers = {"ETag": etag, "Cache-Control": LONG_CACHE}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CONFIG_FILE = "/etc/image-delivery/api.env"
@@ -38,6 +38,10 @@ class Settings:
     quality_levels: tuple[int, ...] = (50, 65, 80, 90)
     # libavif's speed (0 slowest, 10 fastest): 9 encodes an 800 px photo in about WebP's time.
     avif_speed: int = 9
+    # Signed variant URLs (signing.py): with a key, the URLs the API hands out carry s=, and a
+    # wrong s is a 403; with require_signed_urls too, a variant URL without s is a 403 as well.
+    signing_key: str = field(default="", repr=False)  # a secret: never logged, never in an answer
+    require_signed_urls: bool = False
     cache_dir: str = "/var/cache/image-api"  # local copies of originals
     cache_bytes: int = 512 * 1024 * 1024
     refresh_seconds: float = 30.0  # how often the catalog version is polled
@@ -120,6 +124,10 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"IMAGE_API_DEFAULT_QUALITY must be one of IMAGE_API_QUALITY_LEVELS ({settings.quality_levels})"
         )
+    if settings.require_signed_urls and not settings.signing_key:
+        raise ConfigError("IMAGE_API_REQUIRE_SIGNED_URLS needs IMAGE_API_SIGNING_KEY")
+    if settings.signing_key and len(settings.signing_key) < 32:
+        raise ConfigError("IMAGE_API_SIGNING_KEY must be at least 32 characters")
     if settings.avif_speed > 10:
         raise ConfigError("IMAGE_API_AVIF_SPEED must be between 1 and 10")
     if settings.refresh_seconds <= 0:

@@ -217,6 +217,11 @@ def openapi_document(settings: Settings) -> dict:
                             {"type": "integer", "enum": list(PIXEL_RATIOS)},
                             "Device pixel ratio: w and h times it",
                         ),
+                        _query(
+                            "s",
+                            {"type": "string", "maxLength": 64},
+                            "Signature of the variant URL (as handed out); required where signed URLs are",
+                        ),
                     ],
                     "responses": {
                         "200": {
@@ -231,6 +236,7 @@ def openapi_document(settings: Settings) -> dict:
                             "headers": {"Location": {"schema": {"type": "string"}}},
                         },
                         "400": ERROR,
+                        "403": ERROR,
                         "404": ERROR,
                         "422": ERROR,
                         "503": ERROR,

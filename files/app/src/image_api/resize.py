@@ -68,7 +68,9 @@ def _positive_int(query: Mapping[str, str], name: str) -> int | None:
 
 
 # The edge's cache key for /img (roles/cdn: cdn_resize_query_keys; a unit test keeps them equal).
-VARIANT_PARAMETERS = ("w", "h", "fit", "gravity", "fmt", "q", "dpr")
+# s is the URL's signature (signing.py): not part of the variant, but of the key, so that a signed
+# answer is never served for an unsigned request where signatures are required.
+VARIANT_PARAMETERS = ("w", "h", "fit", "gravity", "fmt", "q", "dpr", "s")
 
 
 def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:

@@ -1,0 +1,63 @@
+"""Signed variant URLs: with IMAGE_API_SIGNING_KEY the API hands out /img URLs with s=, serves
+them, and answers 403 to a wrong signature; with IMAGE_API_REQUIRE_SIGNED_URLS it also refuses
+unsigned ones. The key never appears in an answer or in the log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from .conftest import Server, running_api
+
+KEY = "k" * 16 + "local-test-signing-key"  # not a secret: this test's own
+
+
+@pytest.fixture(scope="module")
+def signed_api(local_aws, published, tmp_path_factory) -> Iterator[Server]:
+    work = tmp_path_factory.mktemp("signed-api")
+    with running_api(local_aws, work, signing_key=KEY, require_signed_urls="true") as server:
+        yield server
+
+
+def test_the_urls_handed_out_are_signed_and_serve(signed_api):
+    status, body = signed_api.json("/api/search?q=water")
+    assert status == 200 and body["results"]
+    for result in body["results"]:
+        urls = [result["thumbnail_url"]] + [part.split()[0] for part in result["srcset"].split(", ")]
+        for url in urls:
+            assert dict(parse_qsl(urlsplit(url).query))["s"], url
+            assert signed_api.request(url)[0] == 200, url
+
+
+def test_unsigned_and_wrongly_signed_variants_are_refused(signed_api):
+    status, body = signed_api.json("/api/search?q=water")
+    url = body["results"][0]["thumbnail_url"]
+    unsigned = url.split("&s=")[0]
+    status, _, data = signed_api.request(unsigned)
+    assert status == 403 and json.loads(data)["error"] == "signature_required"
+    # The signature names one variant: moved to another width it no longer matches.
+    other_width = url.replace("w=320", "w=640")
+    status, _, data = signed_api.request(other_width)
+    assert status == 403 and json.loads(data)["error"] == "bad_signature"
+
+
+def test_a_signed_spelling_redirects_with_its_signature(signed_api):
+    url = signed_api.json("/api/search?q=water")[1]["results"][0]["thumbnail_url"]
+    path, query = url.split("?")
+    signature = dict(parse_qsl(query))["s"]
+    status, headers, _ = signed_api.request(f"{path}?fmt=webp&w=300&s={signature}")
+    assert status == 308 and headers["location"] == url
+
+
+def test_without_a_key_a_signature_is_another_spelling(api):
+    status, headers, _ = api.request("/img/photos-by-the-water?w=320&fmt=webp&s=anything")
+    assert status == 308 and headers["location"] == "/img/photos-by-the-water?w=320&fmt=webp"
+
+
+def test_the_key_stays_secret(signed_api):
+    for path in ("/api/openapi.json", "/readyz", "/api/search?q=water"):
+        assert KEY not in signed_api.request(path)[2].decode()
+    assert KEY not in signed_api.log.read_text()
