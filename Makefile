@@ -143,6 +143,11 @@ bench: install dev-install ## Benchmarks (see docs/benchmarks.md)
 	$(BIN)/python bench/infrastructure.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/api.py
+	$(MAKE) bench-engines
+
+bench-engines: dev-install ## Image engines for /img renders: the API's Pillow renderer and libvips against naive Pillow
+	$(BIN)/pip install -q -r requirements-bench.txt
+	$(BIN)/python bench/engines.py
 
 bench-edge: install dev-install ## Edge cache hit vs raw NGINX, miss latency (needs `make up`); writes docs/benchmarks.md
 	$(BIN)/python bench/edge.py $(if $(STACK),--stack $(STACK))

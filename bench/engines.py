@@ -1,0 +1,136 @@
+"""Benchmark: image engines for /img renders, each against naive Pillow in the same run.
+
+For each source kind (the demo's large baseline and progressive JPEGs, and a 36 MP PNG and WebP
+made from a demo photo), a 400 px WebP variant is rendered by:
+- naive Pillow: full decode, resize, encode (the baseline of every ratio);
+- the API's renderer (image_api.resize.render: Pillow with JPEG draft mode and reducing_gap);
+- pyvips (libvips from pyvips-binary): thumbnail_buffer, which shrinks on load where the format
+  allows it, then a WebP save at the same quality.
+Time is the best of a few runs; peak memory is the maximum resident size of a fresh process that
+renders once (ru_maxrss of a child), minus that of a child that only imports the engine.
+Writes .state/bench/engines.json. Issue 17's goals: >= 3x naive on every JPEG, peak memory per
+render <= 1/4 of naive on the 36 MP PNG and WebP.
+
+    .venv/bin/python bench/engines.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_SOURCE = PROJECT_ROOT / "files/app/src"
+WIDTH, QUALITY = 400, 80
+SOURCES = {
+    "jpeg-baseline": PROJECT_ROOT / "files/images/wallpapers/honeywave-5k.jpg",
+    "jpeg-progressive": PROJECT_ROOT / "files/images/wallpapers/volna-5k.jpg",
+}
+LARGE_SIZE = (7360, 4912)  # 36 MP, as a full-frame camera writes
+
+# One render in a child process, by engine name; prints the seconds it took.
+RENDER = {
+    "naive": """
+from PIL import Image, ImageOps
+image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+height = round(image.height * {width} / image.width)
+output = io.BytesIO()
+image.convert("RGB").resize(({width}, height), Image.Resampling.LANCZOS).save(output, "WEBP", quality={quality})
+""",
+    "api": """
+from image_api.config import Settings
+from image_api.resize import Variant, render
+settings = Settings(catalog_file="x", max_source_pixels=100_000_000)
+render(data, Variant({width}, None, "contain", "webp", {quality}), settings)
+""",
+    "pyvips": """
+import pyvips
+image = pyvips.Image.thumbnail_buffer(data, {width}, height=100000, size="down")
+image.webpsave_buffer(Q={quality}, strip=True)
+""",
+}
+IMPORTS = {
+    "naive": "from PIL import Image, ImageOps",
+    "api": "from image_api.resize import render",
+    "pyvips": "import pyvips",
+}
+
+
+def child(source: Path, code: str, repeats: int) -> dict:
+    """Run code in a fresh interpreter over the source's bytes: best seconds and peak RSS (MB)."""
+    script = f"""
+import io, resource, sys, time, json
+sys.path.insert(0, {str(APP_SOURCE)!r})
+data = open({str(source)!r}, "rb").read()
+best = None
+for _ in range({repeats}):
+    start = time.perf_counter()
+    exec(compile({code!r}, "render", "exec"))
+    elapsed = time.perf_counter() - start
+    best = elapsed if best is None else min(best, elapsed)
+print(json.dumps({{"seconds": best, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def large_sources(folder: Path) -> dict[str, Path]:
+    """A 36 MP PNG and WebP made from a demo photo (made once, kept under .state)."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for fmt, suffix in (("PNG", "png"), ("WEBP", "webp")):
+        path = folder / f"large-36mp.{suffix}"
+        if not path.exists():
+            with Image.open(PROJECT_ROOT / "files/images/photos/forest-path.jpg") as photo:
+                large = photo.convert("RGB").resize(LARGE_SIZE, Image.Resampling.BICUBIC)
+            output = io.BytesIO()
+            large.save(output, fmt, **({"quality": 90} if fmt == "WEBP" else {"compress_level": 1}))
+            path.write_bytes(output.getvalue())
+        made[f"{suffix}-36mp"] = path
+    return made
+
+
+def measure(name: str, source: Path, repeats: int) -> dict:
+    row: dict = {"source": name, "bytes": source.stat().st_size}
+    for engine, code in RENDER.items():
+        rendered = child(source, code.format(width=WIDTH, quality=QUALITY), repeats)
+        imported = child(source, IMPORTS[engine], 1)
+        row[engine] = {
+            "ms": round(rendered["seconds"] * 1000, 1),
+            "peak_mb": round(rendered["peak_mb"] - imported["peak_mb"], 1),
+        }
+    for engine in ("api", "pyvips"):
+        row[f"{engine}_speedup"] = round(row["naive"]["ms"] / row[engine]["ms"], 1)
+        row[f"{engine}_memory_share"] = round(row[engine]["peak_mb"] / max(row["naive"]["peak_mb"], 0.1), 2)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    out = PROJECT_ROOT / ".state" / "bench"
+    started = time.time()
+    sources = {**SOURCES, **large_sources(out / "engines")}
+    rows = [measure(name, path, args.repeats) for name, path in sources.items()]
+    report = {"width": WIDTH, "quality": QUALITY, "rows": rows, "seconds": round(time.time() - started)}
+    (out / "engines.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'source':<18}{'naive ms':>10}{'api ms':>9}{'vips ms':>9}{'api x':>7}{'vips x':>8}"
+          f"{'naive MB':>10}{'api MB':>8}{'vips MB':>9}")  # fmt: skip
+    for row in rows:
+        print(
+            f"{row['source']:<18}{row['naive']['ms']:>10}{row['api']['ms']:>9}{row['pyvips']['ms']:>9}"
+            f"{row['api_speedup']:>7}{row['pyvips_speedup']:>8}{row['naive']['peak_mb']:>10}"
+            f"{row['api']['peak_mb']:>8}{row['pyvips']['peak_mb']:>9}"
+        )
+
+
+if __name__ == "__main__":
+    main()
