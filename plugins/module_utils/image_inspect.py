@@ -31,6 +31,7 @@ EXIF_XP_KEYWORDS = 0x9C9E
 IPTC_KEYWORDS = (2, 25)
 ROTATED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 COLOUR_SAMPLE_SIZE = 64
+SIXTEEN_BIT_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # how Pillow opens a 16-bit greyscale PNG
 
 
 class ImageRejected(Exception):
@@ -77,6 +78,9 @@ def _iptc_keywords(image) -> list[str]:
 
 def small_rgba(image):
     """A thumbnail of the image (COLOUR_SAMPLE_SIZE at most), with its transparency."""
+    if image.mode in SIXTEEN_BIT_GREY:
+        # Pillow's conversion to 8 bits clips (every level above 255 is white): scale instead.
+        image = image.convert("I").point(lambda level: level / 257).convert("L")
     sample = image.convert("RGBA")
     sample.thumbnail((COLOUR_SAMPLE_SIZE, COLOUR_SAMPLE_SIZE))
     return sample

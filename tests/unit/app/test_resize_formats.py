@@ -112,3 +112,15 @@ def test_the_bound_on_renders_per_image_is_the_one_the_readme_states():
     readme = (PROJECT_ROOT / "README.md").read_text()
     stated = re.search(r"at most ([\d,]+) renders per image", readme)
     assert stated and int(stated[1].replace(",", "")) == count
+
+
+def test_a_16_bit_greyscale_png_keeps_its_tones():
+    """Pillow opens it as I;16 and its plain conversion clips every level above 255 to white."""
+    gradient = Image.new("I;16", (256, 16))
+    gradient.putdata([x * 257 for _ in range(16) for x in range(256)])
+    buffer = io.BytesIO()
+    gradient.save(buffer, "PNG")
+    shown = rendered(buffer.getvalue(), "png", width=128).convert("L")
+    levels = [shown.getpixel((x, 4)) for x in (0, 32, 64, 96, 127)]
+    assert levels == sorted(levels) and levels[0] < 5 and levels[-1] > 250
+    assert all(abs(level - expected) <= 6 for level, expected in zip(levels, (0, 64, 129, 193, 255), strict=True))

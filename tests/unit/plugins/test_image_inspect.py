@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import ImageRejected, inspect_image
+from PIL import Image
 
 from tests.helpers.images import (
     EXIF_IMAGE_DESCRIPTION,
@@ -60,3 +63,12 @@ def test_an_unsupported_format_is_rejected():
 def test_a_decompression_bomb_is_rejected_before_decoding():
     with pytest.raises(ImageRejected, match="decompression bomb"):
         inspect_image(huge_png(5000, 5000), LIMIT)
+
+
+def test_a_16_bit_greyscale_png_is_seen_with_its_tones():
+    """Pillow opens it as I;16; a plain conversion would make a mid-grey picture white."""
+    grey = Image.new("I;16", (64, 64), 128 * 257)
+    buffer = io.BytesIO()
+    grey.save(buffer, "PNG")
+    facts = inspect_image(buffer.getvalue(), 1_000_000)
+    assert facts.colour == "#808080" and facts.colours == ["grey"]

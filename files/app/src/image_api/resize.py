@@ -28,6 +28,7 @@ GRAVITIES = ("auto", "center")
 SMART_SAMPLE = 64  # the side of the greyscale sample smart cropping measures detail on
 PIXEL_RATIOS = (1, 2, 3)  # dpr: w and h are multiplied by it, then snapped
 REDUCING_GAP = 2.0
+SIXTEEN_BIT_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # how Pillow opens a 16-bit greyscale PNG
 # libavif's quality scale is not WebP's and JPEG's: the same number keeps more detail and gives
 # larger files. A q level maps to AVIF quality q - 15, which keeps the detail (luma PSNR) WebP and
 # JPEG keep at the same q, within 1 dB on the demo photos at 65, 80 and 90
@@ -288,6 +289,9 @@ def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float
         image = ImageOps.exif_transpose(image)
         if image.mode == "CMYK":  # its profile is what turns ink into light: before anything else
             image, profile = to_srgb(image, profile), None
+        if image.mode in SIXTEEN_BIT_GREY:
+            # Pillow's conversion to 8 bits clips (every level above 255 is white): scale instead.
+            image = image.convert("I").point(lambda level: level / 257).convert("L")
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("LA", "P") else "RGB")
         box = crop_box(image, (width, height), variant.gravity, focus) if variant.fit == "cover" else None
