@@ -20,7 +20,7 @@ const SWATCHES = {
   purple: "#83b", pink: "#e6a", brown: "#852", black: "#111", grey: "#888", white: "#fff",
 };
 const detail = document.getElementById("detail");
-const DOWNLOAD_WIDTHS = [640, 1280, 1920];
+const DOWNLOAD_WIDTHS = [640, 1280]; // offered when the API serves them (its srcset)
 let nextCursor = null;
 let latestSearch = 0; // answers to an older search than this one are dropped
 let currentQuery = "";
@@ -39,6 +39,16 @@ function thumbnail(item) {
   image.style.setProperty("--swatch", item.colour);
   paintPlaceholder(image, item);
   return image;
+}
+
+// width -> URL of the variants the API offers for an item (its srcset: "url 320w, url 640w, ...").
+function variantUrls(item) {
+  return new Map(
+    item.srcset.split(", ").map((candidate) => {
+      const [url, width] = candidate.trim().split(" ");
+      return [Number.parseInt(width, 10), url];
+    }),
+  );
 }
 
 // The blurred preview behind an image until it has loaded; the dominant colour without one.
@@ -79,7 +89,9 @@ async function getJson(path) {
 
 function showDetail(item, similar) {
   const image = document.getElementById("detail-image");
-  image.src = item.thumbnail_url.replace(/w=\d+/, "w=800");
+  // Variant URLs come from the API as they are (they may be signed): never rewritten here.
+  const variants = variantUrls(item);
+  image.src = variants.get(800) || item.thumbnail_url;
   image.srcset = item.srcset;
   image.sizes = "(max-width: 40rem) 95vw, 40rem";
   image.alt = item.title;
@@ -107,7 +119,7 @@ function showDetail(item, similar) {
   );
   const downloads = document.getElementById("detail-downloads");
   const links = [["original", item.url]].concat(
-    DOWNLOAD_WIDTHS.filter((w) => w < item.width).map((w) => [`${w} px`, item.thumbnail_url.replace(/w=\d+/, `w=${w}`)]),
+    DOWNLOAD_WIDTHS.filter((w) => w < item.width && variants.has(w)).map((w) => [`${w} px`, variants.get(w)]),
   );
   downloads.replaceChildren(
     "Download: ",

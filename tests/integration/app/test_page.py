@@ -153,3 +153,31 @@ def placeholders_then_thumbnails(page: Page, url: str) -> None:
         "() => { const i = document.querySelector('#results img'); return i.complete && i.naturalWidth > 0 }"
     )
     expect(first).to_have_css("background-image", "none, none")  # the placeholder layer is gone
+
+
+def test_on_a_phone_width_the_grid_fits_and_the_detail_view_opens(browser_page, api):
+    """390 px wide (a phone), touch: no sideways scrolling, thumbnails in two columns, the detail
+    view on screen; screenshots of both go to the test artifacts beside the desktop ones."""
+    context = browser_page.context.browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{api.port}/?q=")
+        expect(page.locator("#results li").first).to_be_visible()
+        page.wait_for_function("() => [...document.querySelectorAll('#results img')].every(i => i.complete)")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        columns = page.locator("#results li").evaluate_all(
+            "items => new Set(items.slice(0, 6).map(item => item.getBoundingClientRect().left)).size"
+        )
+        assert columns == 2
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "phone-browse.png"))
+        page.locator("#results li a").first.tap()
+        dialog = page.get_by_role("dialog")
+        expect(dialog).to_be_visible()
+        box = dialog.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        page.screenshot(path=str(ARTIFACTS / "phone-detail.png"))
+    finally:
+        context.close()

@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.helpers.browser import open_page
+
 from .conftest import Server, running_api
 
 KEY = "k" * 16 + "local-test-signing-key"  # not a secret: this test's own
@@ -61,3 +63,20 @@ def test_the_key_stays_secret(signed_api):
     for path in ("/api/openapi.json", "/readyz", "/api/search?q=water"):
         assert KEY not in signed_api.request(path)[2].decode()
     assert KEY not in signed_api.log.read_text()
+
+
+def test_the_page_works_when_signatures_are_required(signed_api):
+    """The page never rewrites a variant URL (that would break its signature): thumbnails, the
+    detail view's larger image and the downloads all come from the URLs the API handed out."""
+    with open_page(f"http://127.0.0.1:{signed_api.port}/?q=forest%20path") as page:
+        page.locator("#results li a", has_text="OLYMPUS DIGITAL CAMERA").click()
+        page.wait_for_function(
+            "() => { const i = document.getElementById('detail-image'); return i.complete && i.naturalWidth > 0; }"
+        )
+        links = page.locator("#detail-downloads a").evaluate_all("links => links.map(link => link.href)")
+        variants = [url.removeprefix(f"http://127.0.0.1:{signed_api.port}") for url in links if "/img/" in url]
+        assert variants  # besides the original (the edge serves it from the bucket, not the API)
+        for path in variants:
+            assert "&s=" in path and signed_api.request(path)[0] == 200, path
+        broken = page.evaluate("() => [...document.images].filter(i => i.complete && i.naturalWidth === 0).length")
+        assert broken == 0
