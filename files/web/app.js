@@ -1,7 +1,7 @@
 // Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor, and
-// offers the result set's colours (the colour facet) as filter chips; a result opens a detail view
-// (larger image, facts, tags, downloads, more like this). The URL holds q, colour and image, so
-// the back button closes the detail view. Each image shows its placeholder (a ThumbHash from the
+// offers the result set's colours, orientations and formats (the facets) as filter chips; a
+// result opens a detail view (larger image, facts, tags, downloads, more like this). The URL
+// holds q, the filters and the open image, so the back button closes the detail view. Each image shows its placeholder (a ThumbHash from the
 // catalog, decoded by the vendored reference decoder) until the thumbnail arrives.
 import { thumbHashToDataURL } from "./thumbhash.js";
 
@@ -14,6 +14,10 @@ const suggestionLink = document.getElementById("suggestion-link");
 const empty = document.getElementById("empty");
 const more = document.getElementById("more");
 const colourChips = document.getElementById("colours");
+const kindChips = document.getElementById("kinds");
+// The other facets offered as chips: each is a search parameter, a facet and a URL parameter.
+const KIND_FILTERS = ["orientation", "format"];
+const currentKinds = { orientation: "", format: "" };
 // What each colour name of the catalog looks like on a chip.
 const SWATCHES = {
   red: "#d22", orange: "#f80", yellow: "#ed2", green: "#3a4", teal: "#199", blue: "#36c",
@@ -170,8 +174,9 @@ function closeDetail(updateUrl) {
 async function search(query, cursor) {
   const params = new URLSearchParams({ q: query, limit: "24" });
   if (currentColour) params.set("colour", currentColour);
+  for (const name of KIND_FILTERS) if (currentKinds[name]) params.set(name, currentKinds[name]);
   if (cursor) params.set("cursor", cursor);
-  else params.set("facets", "colour");
+  else params.set("facets", ["colour", ...KIND_FILTERS].join(","));
   statusLine.textContent = "Searching…";
   const ticket = ++latestSearch;
   let body;
@@ -188,6 +193,7 @@ async function search(query, cursor) {
   if (!cursor) {
     results.replaceChildren();
     showColours(body.facets.colour);
+    showKinds(body.facets);
   }
   results.append(...body.results.map(card));
   nextCursor = body.next_cursor;
@@ -221,6 +227,30 @@ function showColours(counts) {
   colourChips.hidden = names.length < 2 && !currentColour;
 }
 
+// Orientation and format chips: a value the result set holds, with its count; pressed ones filter.
+function showKinds(facets) {
+  const chips = [];
+  for (const name of KIND_FILTERS) {
+    const counts = facets[name] || {};
+    const values = Object.keys(counts);
+    if (currentKinds[name] && !values.includes(currentKinds[name])) values.unshift(currentKinds[name]);
+    if (values.length < 2 && !currentKinds[name]) continue; // one value does not narrow anything
+    for (const value of values) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.textContent = `${value} ${counts[value] || 0}`;
+      chip.setAttribute("aria-pressed", String(value === currentKinds[name]));
+      chip.addEventListener("click", () => {
+        currentKinds[name] = currentKinds[name] === value ? "" : value;
+        run(input.value);
+      });
+      chips.push(chip);
+    }
+  }
+  kindChips.replaceChildren(...chips);
+  kindChips.hidden = chips.length === 0;
+}
+
 function run(query) {
   currentQuery = query.trim();
   const url = new URL(window.location);
@@ -228,6 +258,10 @@ function run(query) {
   else url.searchParams.delete("q");
   if (currentColour) url.searchParams.set("colour", currentColour);
   else url.searchParams.delete("colour");
+  for (const name of KIND_FILTERS) {
+    if (currentKinds[name]) url.searchParams.set(name, currentKinds[name]);
+    else url.searchParams.delete(name);
+  }
   window.history.replaceState(null, "", url);
   search(currentQuery, null);
 }
@@ -254,5 +288,6 @@ window.addEventListener("popstate", () => {
 const initial = new URLSearchParams(window.location.search);
 input.value = initial.get("q") || "";
 currentColour = initial.get("colour") || "";
+for (const name of KIND_FILTERS) currentKinds[name] = initial.get(name) || "";
 run(input.value);
 if (initial.get("image")) openDetail(initial.get("image"), false);

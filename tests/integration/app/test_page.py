@@ -62,7 +62,7 @@ def test_results_are_reachable_with_the_keyboard(browser_page):
     page = browser_page
     search(page, "lake")
     expect(page.locator("#results li").first).to_be_visible()
-    chips = page.locator("#colours:not([hidden]) button").count()
+    chips = page.locator("#colours:not([hidden]) button, #kinds:not([hidden]) button").count()
     page.get_by_role("searchbox", name="Search images").focus()
     for _ in range(2 + chips):  # the search button, the colour chips, then the first result
         page.keyboard.press("Tab")
@@ -181,3 +181,21 @@ def test_on_a_phone_width_the_grid_fits_and_the_detail_view_opens(browser_page, 
         page.screenshot(path=str(ARTIFACTS / "phone-detail.png"))
     finally:
         context.close()
+
+
+def test_orientation_and_format_chips_filter_and_the_url_keeps_them(browser_page, api):
+    page = browser_page
+    page.goto(page.url.split("?")[0] + "?q=")
+    landscape = api.json("/api/search?orientation=landscape&limit=1")[1]["total"]
+    png_landscape = api.json("/api/search?orientation=landscape&format=png&limit=1")[1]["total"]
+    assert 0 < png_landscape < landscape  # the published picks: the chips narrow step by step
+    kinds = page.get_by_role("navigation", name="Filter by orientation and format")
+    kinds.get_by_role("button", name=f"landscape {landscape}").click()
+    expect(page.locator("#results li")).to_have_count(landscape)
+    assert "orientation=landscape" in page.url
+    kinds.get_by_role("button", name=re.compile(r"^png \d+$")).click()
+    expect(page.locator("#results li")).to_have_count(png_landscape)
+    assert "format=png" in page.url
+    page.reload()  # the URL holds the state
+    expect(kinds.get_by_role("button", name=re.compile(r"^png ")).first).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#results li")).to_have_count(png_landscape)
