@@ -81,6 +81,8 @@ function card(item) {
     openDetail(item.id, true);
   });
   entry.append(link);
+  // Its share of a justified row (app.css); extreme panoramas and strips are cropped to 0.4-3.
+  entry.style.setProperty("--ratio", String(Math.min(3, Math.max(0.4, item.aspect_ratio))));
   return entry;
 }
 

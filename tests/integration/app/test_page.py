@@ -199,3 +199,22 @@ def test_orientation_and_format_chips_filter_and_the_url_keeps_them(browser_page
     page.reload()  # the URL holds the state
     expect(kinds.get_by_role("button", name=re.compile(r"^png ")).first).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#results li")).to_have_count(png_landscape)
+
+
+def test_results_are_justified_rows_that_keep_each_images_aspect_ratio(browser_page):
+    page = browser_page
+    page.goto(page.url.split("?")[0] + "?q=")
+    expect(page.locator("#results li").first).to_be_visible()
+    boxes = page.locator("#results li").evaluate_all(
+        """items => items.map(item => {
+            const image = item.querySelector("img").getBoundingClientRect();
+            return {top: image.top, left: image.left, right: image.right, width: image.width, height: image.height,
+                    ratio: Number(item.style.getPropertyValue("--ratio"))};
+        })"""
+    )
+    right_edge = page.locator("#results").evaluate("list => list.getBoundingClientRect().right")
+    for box in boxes:
+        assert abs(box["width"] / box["height"] - box["ratio"]) <= 0.03 * box["ratio"], box
+    first_row = [box for box in boxes if abs(box["top"] - boxes[0]["top"]) < 1]
+    assert len(first_row) >= 2 and len({round(box["height"]) for box in first_row}) == 1
+    assert abs(first_row[-1]["right"] - right_edge) <= 2  # a full row reaches the edge
