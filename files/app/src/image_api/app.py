@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import bottle
 
@@ -18,6 +19,7 @@ from .errors import ApiError, bad_request, not_found
 from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
+from .render_slot import Busy, estimated_bytes, large_render_slot
 from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render
 from .signing import SIGNATURE_PARAMETER, signature, signature_matches
 from .store import OriginalStore
@@ -29,6 +31,7 @@ STATUS_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"
 LONG_CACHE = "public, max-age=31536000"
 # A redirect to a canonical variant URL: it depends on the settings (widths, quality levels) only.
 REDIRECT_CACHE = "public, max-age=86400"
+LARGE_RENDER_LOCK = "large-render.lock"  # in the cache folder, which every worker shares
 
 
 def _json(status: int, body: dict, cache: str = "no-store", **headers: str) -> bottle.HTTPResponse:
@@ -45,6 +48,8 @@ def api_errors(callback: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return callback(*args, **kwargs)
+        except Busy as error:
+            return _json(error.status, error.body(), **{"Retry-After": str(error.retry_after)})
         except ApiError as error:
             return _json(error.status, error.body())
 
@@ -209,7 +214,13 @@ class ImageApi:
             return bottle.HTTPResponse(status=304, headers=headers)
         if self.store is None:
             raise ApiError(503, "store_unavailable", "no image store is configured")
-        data = render(self.store.get(entry["key"]), variant, self.settings, focus_point(entry["focus"]))
+        original = self.store.get(entry["key"])
+        if estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes:
+            lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
+            with large_render_slot(lock_file, self.settings.large_render_wait_seconds):
+                data = render(original, variant, self.settings, focus_point(entry["focus"]))
+        else:
+            data = render(original, variant, self.settings, focus_point(entry["focus"]))
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
     def page(self, filename: str = "index.html"):

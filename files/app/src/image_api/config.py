@@ -29,6 +29,10 @@ class Settings:
     allowed_widths: tuple[int, ...] = (64, 128, 256, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
     max_output_pixels: int = 2_500_000  # ceiling of a resized variant (w x h)
     max_source_pixels: int = 64_000_000  # originals above this are refused (decompression bomb guard)
+    # Renders estimated above this many bytes (render_slot.py) run one at a time per instance,
+    # waiting up to large_render_wait_seconds for their turn (then 503 with Retry-After).
+    large_render_bytes: int = 64 * 1024 * 1024
+    large_render_wait_seconds: float = 20.0
     # An animated variant's frames x pixels (of a source frame or an output frame, the larger);
     # past it the first frame is served as a still.
     max_animation_pixels: int = 40_000_000
@@ -130,6 +134,8 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError("IMAGE_API_SIGNING_KEY must be at least 32 characters")
     if settings.avif_speed > 10:
         raise ConfigError("IMAGE_API_AVIF_SPEED must be between 1 and 10")
+    if not 0 < settings.large_render_wait_seconds <= 25:
+        raise ConfigError("IMAGE_API_LARGE_RENDER_WAIT_SECONDS must be above 0 and at most 25 (under the timeouts)")
     if settings.refresh_seconds <= 0:
         raise ConfigError("IMAGE_API_REFRESH_SECONDS must be positive")
     if settings.search_limit > settings.max_search_limit:
