@@ -1,5 +1,5 @@
 // Image search page: calls /api/search, shows thumbnails from /img/, follows next_cursor, and
-// offers the result set's colours, orientations and formats (the facets) as filter chips; a
+// offers the result set's colours, orientations, formats and tags (the facets) as filter chips; a
 // result opens a detail view (larger image, facts, tags, downloads, more like this). The URL
 // holds q, the filters and the open image, so the back button closes the detail view. Each image shows its placeholder (a ThumbHash from the
 // catalog, decoded by the vendored reference decoder) until the thumbnail arrives.
@@ -18,6 +18,9 @@ const kindChips = document.getElementById("kinds");
 // The other facets offered as chips: each is a search parameter, a facet and a URL parameter.
 const KIND_FILTERS = ["orientation", "format"];
 const currentKinds = { orientation: "", format: "" };
+const tagChips = document.getElementById("tags");
+const TAG_CHIPS = 8; // the result set's most frequent tags offered; chosen ones all apply
+let currentTags = [];
 // What each colour name of the catalog looks like on a chip.
 const SWATCHES = {
   red: "#d22", orange: "#f80", yellow: "#ed2", green: "#3a4", teal: "#199", blue: "#36c",
@@ -177,8 +180,9 @@ async function search(query, cursor) {
   const params = new URLSearchParams({ q: query, limit: "24" });
   if (currentColour) params.set("colour", currentColour);
   for (const name of KIND_FILTERS) if (currentKinds[name]) params.set(name, currentKinds[name]);
+  if (currentTags.length) params.set("tags", currentTags.join(","));
   if (cursor) params.set("cursor", cursor);
-  else params.set("facets", ["colour", ...KIND_FILTERS].join(","));
+  else params.set("facets", ["colour", ...KIND_FILTERS, "tags"].join(","));
   statusLine.textContent = "Searching…";
   const ticket = ++latestSearch;
   let body;
@@ -196,6 +200,7 @@ async function search(query, cursor) {
     results.replaceChildren();
     showColours(body.facets.colour);
     showKinds(body.facets);
+    showTags(body.facets.tags, query);
   }
   results.append(...body.results.map(card));
   nextCursor = body.next_cursor;
@@ -253,6 +258,28 @@ function showKinds(facets) {
   kindChips.hidden = chips.length === 0;
 }
 
+// The most frequent tags of the result set (not the words already searched for): each narrows.
+function showTags(counts, query) {
+  const searched = new Set(query.toLowerCase().split(/\s+/));
+  const offered = Object.keys(counts).filter((tag) => !searched.has(tag) && !currentTags.includes(tag));
+  const tags = [...currentTags, ...offered.slice(0, TAG_CHIPS)];
+  tagChips.replaceChildren(
+    ...tags.map((tag) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      const chosen = currentTags.includes(tag);
+      chip.textContent = `#${tag} ${counts[tag] || 0}`;
+      chip.setAttribute("aria-pressed", String(chosen));
+      chip.addEventListener("click", () => {
+        currentTags = chosen ? currentTags.filter((other) => other !== tag) : [...currentTags, tag];
+        run(input.value);
+      });
+      return chip;
+    }),
+  );
+  tagChips.hidden = tags.length === 0;
+}
+
 function run(query) {
   currentQuery = query.trim();
   const url = new URL(window.location);
@@ -264,6 +291,8 @@ function run(query) {
     if (currentKinds[name]) url.searchParams.set(name, currentKinds[name]);
     else url.searchParams.delete(name);
   }
+  if (currentTags.length) url.searchParams.set("tags", currentTags.join(","));
+  else url.searchParams.delete("tags");
   window.history.replaceState(null, "", url);
   search(currentQuery, null);
 }
@@ -291,5 +320,6 @@ const initial = new URLSearchParams(window.location.search);
 input.value = initial.get("q") || "";
 currentColour = initial.get("colour") || "";
 for (const name of KIND_FILTERS) currentKinds[name] = initial.get(name) || "";
+currentTags = (initial.get("tags") || "").split(",").filter(Boolean);
 run(input.value);
 if (initial.get("image")) openDetail(initial.get("image"), false);

@@ -62,7 +62,7 @@ def test_results_are_reachable_with_the_keyboard(browser_page):
     page = browser_page
     search(page, "lake")
     expect(page.locator("#results li").first).to_be_visible()
-    chips = page.locator("#colours:not([hidden]) button, #kinds:not([hidden]) button").count()
+    chips = page.locator("main nav:not([hidden]) button").count()
     page.get_by_role("searchbox", name="Search images").focus()
     for _ in range(2 + chips):  # the search button, the colour chips, then the first result
         page.keyboard.press("Tab")
@@ -218,3 +218,17 @@ def test_results_are_justified_rows_that_keep_each_images_aspect_ratio(browser_p
     first_row = [box for box in boxes if abs(box["top"] - boxes[0]["top"]) < 1]
     assert len(first_row) >= 2 and len({round(box["height"]) for box in first_row}) == 1
     assert abs(first_row[-1]["right"] - right_edge) <= 2  # a full row reaches the edge
+
+
+def test_tag_chips_narrow_and_combine(browser_page, api):
+    page = browser_page
+    page.goto(page.url.split("?")[0] + "?q=")
+    tags = page.get_by_role("navigation", name="Filter by tag")
+    first = tags.get_by_role("button").first
+    expect(first).to_be_visible()
+    tag = first.inner_text().split()[0].removeprefix("#")
+    expected = api.json(f"/api/search?tags={tag}&limit=1")[1]["total"]
+    first.click()
+    expect(page.locator("#results li")).to_have_count(expected)
+    assert f"tags={tag}" in page.url
+    expect(tags.get_by_role("button", name=re.compile(f"^#{tag} "))).to_have_attribute("aria-pressed", "true")
