@@ -54,6 +54,19 @@ def test_a_signed_spelling_redirects_with_its_signature(signed_api):
     assert status == 308 and headers["location"] == url
 
 
+def test_a_redirect_never_mints_a_signature(local_aws, published, tmp_path_factory):
+    """With a key but signatures optional, an unsigned spelling is redirected unsigned: otherwise
+    anyone could collect signed URLs for variants of their choosing, valid once signatures are
+    required."""
+    work = tmp_path_factory.mktemp("optional-signatures")
+    with running_api(local_aws, work, signing_key=KEY) as server:
+        status, headers, _ = server.request("/img/photos-by-the-water?w=300&fmt=webp")
+        assert status == 308 and headers["location"] == "/img/photos-by-the-water?w=320&fmt=webp"
+        assert server.request(headers["location"])[0] == 200  # unsigned is allowed here
+        thumbnail = server.json("/api/search?q=water")[1]["results"][0]["thumbnail_url"]
+        assert "&s=" in thumbnail  # what the API hands out is still signed
+
+
 def test_without_a_key_a_signature_is_another_spelling(api):
     status, headers, _ = api.request("/img/photos-by-the-water?w=320&fmt=webp&s=anything")
     assert status == 308 and headers["location"] == "/img/photos-by-the-water?w=320&fmt=webp"

@@ -85,14 +85,19 @@ class ImageApi:
     def variant_url(self, entry: dict, width: int) -> str:
         """The canonical URL of a WebP variant at about this width (no redirect on the way)."""
         variant = parse_variant({"w": str(width), "fmt": "webp"}, self.settings)
-        path = self.variant_path(entry["image_id"], canonical_query(variant, self.settings))
-        return f"{self.settings.cdn_base_url}{path}"
+        canonical = canonical_query(variant, self.settings)
+        key = self.settings.signing_key
+        signed = signature(key, entry["image_id"], query_text(canonical)) if key else None
+        return f"{self.settings.cdn_base_url}{self.variant_path(entry['image_id'], canonical, signed)}"
 
-    def variant_path(self, image_id: str, canonical: dict[str, str], signed: str | None = None) -> str:
-        """/img/<id>?<canonical query>, signed when the API has a key (with the given signature, or its own)."""
+    @staticmethod
+    def variant_path(image_id: str, canonical: dict[str, str], signed: str | None) -> str:
+        """/img/<id>?<canonical query>, with the signature when there is one. Only the URLs the API
+        hands out are signed by it: a redirect keeps the caller's signature or its lack of one, so
+        no request can get a signature minted for a variant of its choosing."""
         query = query_text(canonical)
-        if self.settings.signing_key:
-            query += f"&{SIGNATURE_PARAMETER}={signed or signature(self.settings.signing_key, image_id, query)}"
+        if signed is not None:
+            query += f"&{SIGNATURE_PARAMETER}={signed}"
         return f"/img/{image_id}?{query}"
 
     def thumbnail_url(self, entry: dict) -> str:
