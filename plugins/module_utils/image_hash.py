@@ -23,13 +23,20 @@ _UPRIGHT = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRA
             7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
 
 
+def upright(image, exif_orientation: int = 1):
+    """A Pillow image turned as its EXIF orientation says it is shown."""
+    from PIL import Image  # the caller has Pillow: it hands over an image
+
+    if exif_orientation in _UPRIGHT:
+        return image.transpose(getattr(Image.Transpose, _UPRIGHT[exif_orientation]))
+    return image
+
+
 def difference_hash(rgb_image, exif_orientation: int = 1) -> str:
     """The dHash of a Pillow RGB image (any size; a thumbnail is enough), as 16 hex digits."""
     from PIL import Image  # the caller has Pillow: it hands over an image
 
-    grey = rgb_image.convert("L")
-    if exif_orientation in _UPRIGHT:
-        grey = grey.transpose(getattr(Image.Transpose, _UPRIGHT[exif_orientation]))
+    grey = upright(rgb_image.convert("L"), exif_orientation)
     pixels = grey.resize((9, 8), Image.Resampling.BOX).tobytes()  # one byte per pixel, row by row
     bits = 0
     for row in range(8):

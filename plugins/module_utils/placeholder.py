@@ -19,13 +19,11 @@ import base64
 import functools
 import math
 
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import upright
+
 # The largest side sampled: a placeholder has at most 7 luminance terms a side, and sampling more
 # pixels only costs time (the reference allows up to 100).
 SAMPLE_SIZE = 32
-
-# EXIF orientation -> Pillow transpose method name that shows the image upright.
-_UPRIGHT = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
-            7: "TRANSVERSE", 8: "ROTATE_90"}  # fmt: skip
 
 
 def _round(value: float) -> int:
@@ -119,10 +117,7 @@ def rgba_to_thumbhash(width: int, height: int, rgba: bytes) -> bytes:
 
 def placeholder(image, exif_orientation: int = 1) -> str:
     """The base64 ThumbHash of a Pillow image as displayed (EXIF orientation applied)."""
-    from PIL import Image  # the caller has Pillow: it hands over an image
-
     sample = image.convert("RGBA")
     sample.thumbnail((SAMPLE_SIZE, SAMPLE_SIZE))
-    if exif_orientation in _UPRIGHT:
-        sample = sample.transpose(getattr(Image.Transpose, _UPRIGHT[exif_orientation]))
+    sample = upright(sample, exif_orientation)
     return base64.b64encode(rgba_to_thumbhash(sample.width, sample.height, sample.tobytes())).decode("ascii")

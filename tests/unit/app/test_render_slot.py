@@ -11,6 +11,12 @@ import pytest
 from image_api.render_slot import Busy, estimated_bytes, large_render_slot
 
 
+def slot_taken(lock_file, wait_seconds: float) -> bool:
+    """Whether this process got the slot within the wait (Busy propagates when it did not)."""
+    with large_render_slot(lock_file, wait_seconds):
+        return True
+
+
 def hold_until_told(lock_file, holding, release) -> None:
     with large_render_slot(lock_file, 5):
         holding.set()
@@ -39,12 +45,11 @@ def other_process():
 def test_a_second_holder_waits_then_is_told_busy(tmp_path, other_process):
     lock_file = tmp_path / "large-render.lock"
     _process, release = other_process(lock_file)
-    with pytest.raises(Busy) as busy, large_render_slot(lock_file, 0.2):
-        pass
+    with pytest.raises(Busy) as busy:
+        slot_taken(lock_file, 0.2)
     assert busy.value.status == 503 and busy.value.retry_after == 1 and busy.value.error == "busy"
     release.set()
-    with large_render_slot(lock_file, 10):  # free once the other one let go
-        pass
+    assert slot_taken(lock_file, 10)  # free once the other one let go
 
 
 def test_a_holder_that_dies_frees_the_slot(tmp_path, other_process):
@@ -52,8 +57,7 @@ def test_a_holder_that_dies_frees_the_slot(tmp_path, other_process):
     process, _release = other_process(lock_file)
     os.kill(process.pid, signal.SIGKILL)  # as the kernel's OOM killer would
     process.join(10)
-    with large_render_slot(lock_file, 5):
-        pass
+    assert slot_taken(lock_file, 5)
 
 
 def test_only_sources_that_decode_whole_are_large():

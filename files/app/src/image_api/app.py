@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from pathlib import Path
 
 import bottle
@@ -220,11 +221,10 @@ class ImageApi:
         if self.store is None:
             raise ApiError(503, "store_unavailable", "no image store is configured")
         original = self.store.get(entry["key"])
-        if estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes:
-            lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
-            with large_render_slot(lock_file, self.settings.large_render_wait_seconds):
-                data = render(original, variant, self.settings, focus_point(entry["focus"]))
-        else:
+        large = estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes
+        lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
+        turn = large_render_slot(lock_file, self.settings.large_render_wait_seconds) if large else nullcontext()
+        with turn:
             data = render(original, variant, self.settings, focus_point(entry["focus"]))
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
