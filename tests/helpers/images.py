@@ -103,3 +103,25 @@ def detailed_scene(width: int = 800, height: int = 400, detail_at: float = 0.85)
     output = io.BytesIO()
     image.save(output, "PNG")
     return output.getvalue()
+
+
+def transparent_png(size: tuple[int, int] = (96, 64)) -> bytes:
+    """A red disc on a fully transparent background (RGBA)."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((size[0] // 4, size[1] // 4, 3 * size[0] // 4, 3 * size[1] // 4), (220, 20, 20, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def animated_gif(frames: int = 4, size: tuple[int, int] = (96, 64)) -> bytes:
+    """A square moving left to right, one position a frame, 100 ms each, looping."""
+    pictures = []
+    for index in range(frames):
+        picture = Image.new("RGB", size, (240, 240, 240))
+        left = index * (size[0] - size[1] // 2) // max(frames - 1, 1)
+        ImageDraw.Draw(picture).rectangle((left, size[1] // 4, left + size[1] // 2, 3 * size[1] // 4), (20, 20, 200))
+        pictures.append(picture)
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    return buffer.getvalue()

@@ -28,7 +28,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import scan
 
 from local_aws.identities import ADMIN
-from tests.helpers.images import EXIF_ORIENTATION, detailed_scene, image_bytes, write
+from tests.helpers.images import EXIF_ORIENTATION, animated_gif, detailed_scene, image_bytes, transparent_png, write
 from tests.helpers.playbook import PROJECT_ROOT
 
 APP_SOURCE = PROJECT_ROOT / "files/app/src"
@@ -70,6 +70,9 @@ def published(local_aws, tmp_path_factory) -> Published:
     # Detail on the left, a focal point (the sidecar's) on the flat right: what fit=cover keeps.
     write(folder, "generated/chequer-focus.png", detailed_scene(detail_at=0.12))
     write(folder, "generated/chequer-focus.yml", b"focus: [0.85, 0.5]\n")
+    # What fmt=auto must keep: transparency (PNG without WebP) and frames (WebP for an AVIF viewer).
+    write(folder, "generated/transparent-disc.png", transparent_png())
+    write(folder, "generated/moving-square.gif", animated_gif(frames=4))
     entries = scan(folder).entries
     ddb, s3 = local_aws.client("dynamodb"), local_aws.client("s3")
     ddb.create_table(

@@ -32,14 +32,14 @@ def test_a_tag_finds_its_images(api):
     chelsea = next(r for r in body["results"] if r["id"] == "science-chelsea-the-cat")
     assert (
         chelsea["url"].startswith("/images/")
-        and chelsea["thumbnail_url"] == "/img/science-chelsea-the-cat?w=320&fmt=webp"
+        and chelsea["thumbnail_url"] == "/img/science-chelsea-the-cat?w=320&fmt=auto"
     )
     # What a gallery needs to lay out before the thumbnail arrives: its ratio and the served widths
     # (no wider than the image, nor than 4x the thumbnail).
     assert chelsea["aspect_ratio"] == round(chelsea["width"] / chelsea["height"], 4)
     widths = [int(part.rsplit(" ", 1)[1].removesuffix("w")) for part in chelsea["srcset"].split(", ")]
     assert widths == sorted(widths) and 320 in widths and max(widths) <= min(chelsea["width"], 1280)
-    assert "/img/science-chelsea-the-cat?w=64&fmt=webp 64w" in chelsea["srcset"]
+    assert "/img/science-chelsea-the-cat?w=64&fmt=auto 64w" in chelsea["srcset"]
 
 
 def test_prefixes_match(api):
@@ -95,7 +95,7 @@ def test_pages_follow_the_cursor_without_repeats(api, published):
 
 def test_filters_narrow_the_results(api):
     body = api.json("/api/search?format=gif")[1]
-    assert [r["format"] for r in body["results"]] == ["gif"]
+    assert len(body["results"]) == 2 and {r["format"] for r in body["results"]} == {"gif"}
     body = api.json("/api/search?orientation=portrait")[1]
     assert body["results"] and all(r["height"] > r["width"] for r in body["results"])
     assert all(r["width"] >= 2000 for r in api.json("/api/search?min_width=2000")[1]["results"])
@@ -140,7 +140,41 @@ def test_variants_come_in_each_format_snapped_to_allowed_widths(api, fmt, conten
     assert "max-age=31536000" in headers["cache-control"] and "vary" not in headers
 
 
+AUTO_ANSWERS = {  # Accept -> what fmt=auto answers (the edge's reduced values answer alike)
+    "image/avif,image/webp,image/apng,image/*,*/*;q=0.8": "avif",
+    "image/avif": "avif",
+    "image/webp,image/png,image/*;q=0.8,*/*;q=0.5": "webp",
+    "image/avif;q=0,image/webp": "webp",
+    "*/*": "jpeg",
+    "": "jpeg",
+}
+
+
+def test_fmt_auto_answers_the_best_format_the_viewer_decodes(api):
+    etags = {}
+    for accept, fmt in AUTO_ANSWERS.items():
+        status, headers, data = api.request("/img/photos-by-the-water?w=320&fmt=auto", headers={"Accept": accept})
+        assert status == 200 and headers["content-type"] == f"image/{fmt}" and headers["vary"] == "Accept", accept
+        assert decoded(data).format == fmt.upper() and decoded(data).width == 320
+        etags.setdefault(fmt, set()).add(headers["etag"])
+    assert all(len(tags) == 1 for tags in etags.values()) and len(set().union(*etags.values())) == 3
+    # A revalidation is answered for the format this viewer gets, not another one's.
+    avif_etag = next(iter(etags["avif"]))
+    asked = "/img/photos-by-the-water?w=320&fmt=auto"
+    assert api.request(asked, headers={"Accept": "image/avif", "If-None-Match": avif_etag})[0] == 304
+    assert api.request(asked, headers={"Accept": "image/webp", "If-None-Match": avif_etag})[0] == 200
+
+
+def test_fmt_auto_keeps_transparency_and_animation(api):
+    status, headers, data = api.request("/img/generated-transparent-disc?w=64&fmt=auto", headers={"Accept": "*/*"})
+    assert status == 200 and headers["content-type"] == "image/png" and decoded(data).mode == "RGBA"
+    accept = {"Accept": "image/avif,image/webp,*/*"}
+    status, headers, data = api.request("/img/generated-moving-square?w=64&fmt=auto", headers=accept)
+    assert status == 200 and headers["content-type"] == "image/webp" and decoded(data).n_frames == 4
+
+
 REDIRECTS = {
+    "?w=160&dpr=2&fmt=auto&q=80": "?w=320&fmt=auto",
     "?w=320": "?w=320&fmt=webp",
     "?w=160&dpr=2&fmt=avif": "?w=320&fmt=avif",
     "?w=320&fmt=jpeg&q=72": "?w=320&fmt=jpeg",

@@ -50,7 +50,7 @@ def test_a_signed_spelling_redirects_with_its_signature(signed_api):
     url = signed_api.json("/api/search?q=water")[1]["results"][0]["thumbnail_url"]
     path, query = url.split("?")
     signature = dict(parse_qsl(query))["s"]
-    status, headers, _ = signed_api.request(f"{path}?fmt=webp&w=300&s={signature}")
+    status, headers, _ = signed_api.request(f"{path}?fmt=auto&w=300&s={signature}")
     assert status == 308 and headers["location"] == url
 
 

@@ -16,6 +16,7 @@ from image_api.resize import (
     canonical_query,
     parse_variant,
     render,
+    renders_per_image,
     variant_space,
 )
 from PIL import Image, ImageChops, ImageStat
@@ -107,8 +108,10 @@ def test_the_canonical_query_spells_each_variant_one_way():
 
 
 def test_the_bound_on_renders_per_image_is_the_one_the_readme_states():
-    count = len(set(variant_space(SETTINGS)))
-    assert count == sum(1 for _ in variant_space(SETTINGS))  # no variant counted twice
+    assert len(set(variant_space(SETTINGS))) == sum(1 for _ in variant_space(SETTINGS))  # none counted twice
+    count = renders_per_image(SETTINGS)
+    auto = sum(1 for variant in variant_space(SETTINGS) if variant.fmt == "auto")
+    assert count == sum(1 for _ in variant_space(SETTINGS)) + 2 * auto  # three cache entries per auto variant
     readme = (PROJECT_ROOT / "README.md").read_text()
     stated = re.search(r"at most ([\d,]+) renders per image", readme)
     assert stated and int(stated[1].replace(",", "")) == count

@@ -21,7 +21,8 @@ from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
 from .render_slot import Busy, estimated_bytes, large_render_slot
-from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render
+from .negotiation import AUTO, preferred_format
+from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render, resolved
 from .signing import SIGNATURE_PARAMETER, signature, signature_matches
 from .store import OriginalStore
 
@@ -84,8 +85,9 @@ class ImageApi:
         return f"{self.settings.cdn_base_url}/{entry['key']}"
 
     def variant_url(self, entry: dict, width: int) -> str:
-        """The canonical URL of a WebP variant at about this width (no redirect on the way)."""
-        variant = parse_variant({"w": str(width), "fmt": "webp"}, self.settings)
+        """The canonical URL of a variant at about this width in the best format the viewer
+        decodes (fmt=auto), with no redirect on the way."""
+        variant = parse_variant({"w": str(width), "fmt": AUTO}, self.settings)
         canonical = canonical_query(variant, self.settings)
         key = self.settings.signing_key
         signed = signature(key, entry["image_id"], query_text(canonical)) if key else None
@@ -214,13 +216,16 @@ class ImageApi:
         if query != canonical or (signed is not None and not key):
             location = self.variant_path(entry["image_id"], canonical, signed if key else None)
             return bottle.HTTPResponse(status=308, headers={"Location": location, "Cache-Control": REDIRECT_CACHE})
-        etag = variant.etag(entry["sha256"])
-        headers = {"ETag": etag, "Cache-Control": LONG_CACHE}
+        # fmt=auto answers by the viewer's Accept (normalised by the edge, which keys on it).
+        preferred = preferred_format(bottle.request.headers.get("Accept", "")) if variant.fmt == AUTO else ""
+        etag = variant.etag(entry["sha256"], preferred)
+        headers = {"ETag": etag, "Cache-Control": LONG_CACHE, **({"Vary": "Accept"} if variant.fmt == AUTO else {})}
         if etag in bottle.request.headers.get("If-None-Match", ""):
             return bottle.HTTPResponse(status=304, headers=headers)
         if self.store is None:
             raise ApiError(503, "store_unavailable", "no image store is configured")
         original = self.store.get(entry["key"])
+        variant = resolved(original, variant, preferred, self.settings)
         large = estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes
         lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
         turn = large_render_slot(lock_file, self.settings.large_render_wait_seconds) if large else nullcontext()

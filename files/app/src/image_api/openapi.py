@@ -6,7 +6,7 @@ from .catalog_schema import COLOUR_NAMES, FORMATS, ORIENTATIONS
 from .config import FORMATS as OUTPUT_FORMATS
 from .config import Settings
 from .queries import FACETS, MAX_ID_LENGTH, MAX_MIN_WIDTH, MAX_TAGS
-from .resize import FITS, GRAVITIES, PIXEL_RATIOS
+from .resize import FITS, GRAVITIES, PIXEL_RATIOS, REQUEST_FORMATS
 
 ERROR = {"$ref": "#/components/responses/Error"}
 ID_PARAMETER = {
@@ -206,7 +206,12 @@ def openapi_document(settings: Settings) -> dict:
                             {"type": "string", "enum": list(GRAVITIES)},
                             "What cover keeps: auto (the focal point, else the most detail) or center",
                         ),
-                        _query("fmt", {"type": "string", "enum": list(OUTPUT_FORMATS)}, "Output format"),
+                        _query(
+                            "fmt",
+                            {"type": "string", "enum": list(REQUEST_FORMATS)},
+                            "Output format; auto: avif, else webp, as the Accept header allows, else jpeg (png "
+                            "for transparency), answered with Vary: Accept",
+                        ),
                         _query(
                             "q",
                             {"type": "integer", "minimum": 1, "maximum": 95},

@@ -10,16 +10,21 @@ import bisect
 import hashlib
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, ImageCms, ImageFilter, ImageOps, ImageSequence
 
 from .config import FORMATS, Settings
 from .errors import ApiError, bad_request
+from .negotiation import AUTO, NORMALISED_CHOICES, automatic_format
 
 CONTENT_TYPES = {"webp": "image/webp", "avif": "image/avif", "jpeg": "image/jpeg", "png": "image/png"}
 PILLOW_FORMATS = {"webp": "WEBP", "avif": "AVIF", "jpeg": "JPEG", "png": "PNG"}
 LOSSY_FORMATS = ("webp", "avif", "jpeg")  # q applies to these; PNG is lossless
+# What fmt= may name: an output format, or auto (negotiation.py: the best one the viewer decodes,
+# chosen per request from Accept; q applies, as it most often resolves to a lossy format).
+REQUEST_FORMATS = (*FORMATS, AUTO)
+QUALITY_FORMATS = (*LOSSY_FORMATS, AUTO)
 ANIMATED_FORMATS = ("webp",)  # an animated source stays animated in these; the others get its first frame
 FITS = ("contain", "cover")
 # auto: the image's focal point (its sidecar's focus) when it has one, else the region with the
@@ -45,8 +50,10 @@ class Variant:
     quality: int
     gravity: str = "auto"  # what fit=cover keeps: see crop_box
 
-    def etag(self, source_sha256: str) -> str:
-        digest = hashlib.sha256(f"{source_sha256}:{self}".encode()).hexdigest()[:32]
+    def etag(self, source_sha256: str, preferred: str = "") -> str:
+        """preferred: for fmt=auto, what the viewer prefers (the answer depends on it)."""
+        negotiated = f":{preferred}" if self.fmt == AUTO else ""
+        digest = hashlib.sha256(f"{source_sha256}:{self}{negotiated}".encode()).hexdigest()[:32]
         return f'"{digest}"'
 
 
@@ -83,8 +90,8 @@ def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
     if fit not in FITS:
         raise bad_request(f"fit must be one of {', '.join(FITS)}")
     fmt = query.get("fmt") or settings.default_format
-    if fmt not in FORMATS:
-        raise bad_request(f"fmt must be one of {', '.join(FORMATS)}")
+    if fmt not in REQUEST_FORMATS:
+        raise bad_request(f"fmt must be one of {', '.join(REQUEST_FORMATS)}")
     quality = _positive_int(query, "q") or settings.default_quality
     if quality > 95:
         raise bad_request("q must be between 1 and 95")
@@ -102,7 +109,7 @@ def parse_variant(query: Mapping[str, str], settings: Settings) -> Variant:
     height = None if height is None else snap(height * ratio, settings.allowed_widths)
     if height is not None and width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
-    quality = snap(quality, settings.quality_levels) if fmt in LOSSY_FORMATS else settings.default_quality
+    quality = snap(quality, settings.quality_levels) if fmt in QUALITY_FORMATS else settings.default_quality
     return Variant(width, height, fit, fmt, quality, gravity)
 
 
@@ -127,11 +134,10 @@ def query_text(query: Mapping[str, str]) -> str:
 
 
 def variant_space(settings: Settings) -> Iterator[Variant]:
-    """Every variant the API renders for one image: what parse_variant can answer with. Its size
-    is the bound on renders per image (README, "A bounded variant space")."""
+    """Every variant parse_variant can answer with, fmt=auto ones included."""
     widths = settings.allowed_widths
-    for fmt in FORMATS:
-        qualities = settings.quality_levels if fmt in LOSSY_FORMATS else (settings.default_quality,)
+    for fmt in REQUEST_FORMATS:
+        qualities = settings.quality_levels if fmt in QUALITY_FORMATS else (settings.default_quality,)
         for quality in qualities:
             for width in widths:
                 yield Variant(width, None, "contain", fmt, quality)
@@ -140,6 +146,19 @@ def variant_space(settings: Settings) -> Iterator[Variant]:
                         yield Variant(width, height, "contain", fmt, quality)
                         for gravity in GRAVITIES:
                             yield Variant(width, height, "cover", fmt, quality, gravity)
+
+
+def renders_per_image(settings: Settings) -> int:
+    """The bound on renders per image (README, "A bounded variant space"): every variant, an auto
+    one once per value the edge normalises Accept to (each is a cache entry of its own)."""
+    return sum(len(NORMALISED_CHOICES) if v.fmt == AUTO else 1 for v in variant_space(settings))
+
+
+def resolved(data: bytes, variant: Variant, preferred: str, settings: Settings) -> Variant:
+    """The variant with fmt=auto replaced by the format this viewer gets for this original."""
+    if variant.fmt != AUTO:
+        return variant
+    return replace(variant, fmt=automatic_format(preferred, _open(data, settings)))
 
 
 def _open(data: bytes, settings: Settings) -> Image.Image:
