@@ -33,7 +33,7 @@ PYTEST_ARGS ?=
 # System packages per target, on top of python3-venv, git, make, curl: the local data plane runs
 # instances as podman containers (image built with debootstrap), HAProxy as the load balancer and
 # NGINX as the edge; AWS needs nothing more from apt (its session-manager-plugin: see below).
-SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx
+SYSTEM_PACKAGES_local ?= podman runc debootstrap haproxy nginx libnginx-mod-http-js
 SYSTEM_PACKAGES_aws ?=
 # The tests add Debian's chromium for the browser tests (Playwright's own browser download needs
 # the internet), wrk for the load test, gpg/gpgv for the signature checks and Node.js for the

@@ -184,7 +184,7 @@ def sync_once(settings: Settings, clients: Clients, podman: Podman) -> Report:
             report.balancer = "stopped"
         reconcile_instances(stack, settings, clients, podman, report)
         if stack.distribution_config:
-            report.edge = edge.apply(stack.distribution_config, settings.edge)
+            report.edge = edge.apply(stack.distribution_config, settings.edge, stack.function_code)
             report.purged = apply_invalidations(stack, settings, clients)
         elif edge.stop(settings.edge):
             report.edge = "stopped"

@@ -10,9 +10,21 @@ Min/Max TTL clamp), so a behavior whose MinTTL equals its MaxTTL ignores the ori
 caches for exactly that long, and other behaviors use DefaultTTL only when the origin sends no
 caching headers. Viewers speak plain HTTP on 127.0.0.1 (no viewer certificate locally).
 
+Headers as CloudFront's legacy cache settings treat them: a behavior forwards to its origin only
+the headers it lists (``ForwardedValues.Headers``) among those CloudFront otherwise removes
+(``Accept``, ``Accept-Charset``, ``Accept-Language``, ``Authorization``; ``Cookie`` unless cookies
+are forwarded), and a listed header is part of the cache key. An origin that reads a header the
+behavior does not list sees none here either, as on CloudFront.
+
+CloudFront Functions associated as ``viewer-request`` run under NGINX's njs module
+(libnginx-mod-http-js) on the LIVE code the endpoint holds, before the cache key is taken: the
+headers they set or remove are what is forwarded and keyed. Only header changes are applied here;
+a function that throws, or answers with a response of its own, gets the viewer a 503 (CloudFront
+answers a failed function with 503 as well). Functions must be plain ES5 (njs 0.7 lacks let/const).
+
 Invalidations are applied by deleting the matching cache files: each NGINX cache file starts with
-a header holding its key (``KEY: /path?query``), which is matched against the invalidation paths
-like CloudFront does (a trailing ``*`` is a prefix match; query strings are ignored).
+a header holding its key (``KEY: /path?query#headers``), which is matched against the invalidation
+paths like CloudFront does (a trailing ``*`` is a prefix match; query strings are ignored).
 """
 
 from __future__ import annotations
@@ -28,6 +40,50 @@ from typing import Any
 from ..processes import running_pid, stop_pid, write_if_changed
 
 DEFAULT_ERROR_TTL = 10
+NJS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
+# Viewer headers CloudFront does not forward unless a behavior lists them (legacy cache settings).
+REMOVED_HEADERS = ("Accept", "Accept-Charset", "Accept-Language", "Authorization")
+# What runs a CloudFront Function's handler under njs: the viewer-request event in CloudFront's
+# shape, and one variable per header the behavior forwards (empty: the function removed it).
+FUNCTION_WRAPPER = """
+function edgeEvent(r) {
+    var querystring = {};
+    var args = r.args;
+    Object.keys(args).forEach(function (name) {
+        var value = args[name];
+        querystring[name] = Array.isArray(value)
+            ? { value: String(value[0]), multiValue: value.map(function (v) { return { value: String(v) }; }) }
+            : { value: String(value) };
+    });
+    var headers = {};
+    Object.keys(r.headersIn).forEach(function (name) {
+        headers[name.toLowerCase()] = { value: String(r.headersIn[name]) };
+    });
+    return { version: '1.0', context: { eventType: 'viewer-request', requestId: r.variables.request_id },
+             viewer: { ip: r.remoteAddress },
+             request: { method: r.method, uri: r.uri, querystring: querystring, headers: headers, cookies: {} } };
+}
+
+function edgeRequest(r) {
+    try {
+        var result = handler(edgeEvent(r));
+        return result && result.statusCode === undefined && result.headers ? result : null;
+    } catch (error) {
+        r.error('CloudFront function failed: ' + error);
+        return null;
+    }
+}
+
+function edgeFailed(r) {
+    return edgeRequest(r) ? '' : '1';
+}
+
+function edgeHeader(r, name) {
+    var request = edgeRequest(r);
+    var header = request && request.headers[name];
+    return header ? String(header.value) : '';
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -51,6 +107,10 @@ class EdgeSettings:
     def cache_dir(self) -> Path:
         return self.state_dir / "cache"
 
+    @property
+    def functions_dir(self) -> Path:
+        return self.state_dir / "functions"
+
 
 def items(value: dict | None) -> list:
     return list((value or {}).get("Items") or [])
@@ -67,13 +127,72 @@ def location_regex(path_pattern: str) -> str:
     return f"^{body}$"
 
 
-def cache_key(forwarded: dict) -> str:
+def header_variable(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+def function_name(arn: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", arn.rsplit("/", 1)[-1])
+
+
+def viewer_request_function(behavior: dict) -> str:
+    """The ARN of the behavior's viewer-request CloudFront Function, or ""."""
+    for association in items(behavior.get("FunctionAssociations")):
+        if association.get("EventType") == "viewer-request":
+            return association["FunctionARN"]
+    return ""
+
+
+def header_value(header: str, function_arn: str) -> str:
+    """The variable holding what the edge forwards of a header: after the function, if any."""
+    if function_arn:
+        return f"$edge_{function_name(function_arn)}_{header_variable(header)}"
+    return f"$http_{header_variable(header)}"
+
+
+def cache_key(forwarded: dict, function_arn: str = "") -> str:
     if not forwarded.get("QueryString"):
-        return "$edge_path"
-    keys = sorted(items(forwarded.get("QueryStringCacheKeys")))
-    if not keys:
-        return "$edge_path$is_args$args"
-    return "$edge_path?" + "&".join(f"{key}=$arg_{key}" for key in keys)
+        key = "$edge_path"
+    elif not (keys := sorted(items(forwarded.get("QueryStringCacheKeys")))):
+        key = "$edge_path$is_args$args"
+    else:
+        key = "$edge_path?" + "&".join(f"{key}=$arg_{key}" for key in keys)
+    headers = sorted(items(forwarded.get("Headers")), key=str.lower)
+    if headers:
+        key += "#" + "&".join(f"{header.lower()}={header_value(header, function_arn)}" for header in headers)
+    return key
+
+
+def header_lines(forwarded: dict, function_arn: str) -> list[str]:
+    """Forward the listed headers (as the function left them); remove those CloudFront removes."""
+    listed = {header.lower(): header for header in items(forwarded.get("Headers"))}
+    lines = [f"proxy_set_header {header} {header_value(header, function_arn)};" for header in listed.values()]
+    removed = [header for header in REMOVED_HEADERS if header.lower() not in listed]
+    if (forwarded.get("Cookies") or {}).get("Forward", "none") == "none" and "cookie" not in listed:
+        removed.append("Cookie")
+    return lines + [f'proxy_set_header {header} "";' for header in removed]
+
+
+def function_module(code: str, headers: Iterable[str]) -> str:
+    """The njs module for one function: its code, the wrapper, one export per forwarded header."""
+    exports = {"failed": "edgeFailed"}
+    getters = []
+    for header in sorted({h.lower() for h in headers}):
+        getter = f"edgeHeader_{header_variable(header)}"
+        getters.append(f"function {getter}(r) {{\n    return edgeHeader(r, {header!r});\n}}\n")
+        exports[header_variable(header)] = getter
+    members = ", ".join(f"{name}: {getter}" for name, getter in exports.items())
+    return f"{code}\n{FUNCTION_WRAPPER}\n{''.join(getters)}\nexport default {{ {members} }};\n"
+
+
+def functions_used(config: dict[str, Any]) -> dict[str, set[str]]:
+    """Function ARN -> the headers forwarded by the behaviors that run it."""
+    used: dict[str, set[str]] = {}
+    for behavior in [*items(config.get("CacheBehaviors")), config["DefaultCacheBehavior"]]:
+        arn = viewer_request_function(behavior)
+        if arn:
+            used.setdefault(arn, set()).update(items((behavior.get("ForwardedValues") or {}).get("Headers")))
+    return used
 
 
 def ttl_lines(behavior: dict) -> list[str]:
@@ -100,10 +219,14 @@ def is_bucket(origin: dict) -> bool:
 def render_behavior(behavior: dict, origins: dict[str, dict], settings: EdgeSettings, pattern: str | None) -> list[str]:
     origin = origins[behavior["TargetOriginId"]]
     forwarded = behavior.get("ForwardedValues", {})
+    function_arn = viewer_request_function(behavior)
     query = "$is_args$args" if forwarded.get("QueryString") else ""
     methods = " ".join(sorted(items(behavior.get("AllowedMethods")) or ["GET", "HEAD"]))
     head = f"location ~ {location_regex(pattern)} {{" if pattern else "location / {"
-    lines = [head, f"    limit_except {methods} {{ deny all; }}", f"    proxy_cache_key {cache_key(forwarded)};"]
+    lines = [head, f"    limit_except {methods} {{ deny all; }}"]
+    if function_arn:
+        lines.append(f"    if ($edge_{function_name(function_arn)}_failed) {{ return 503; }}")
+    lines.append(f"    proxy_cache_key {cache_key(forwarded, function_arn)};")
     lines += ["    " + line for line in ttl_lines(behavior)]
     name, origin_path = upstream_name(origin["Id"]), origin.get("OriginPath", "")
     if is_bucket(origin):
@@ -114,15 +237,31 @@ def render_behavior(behavior: dict, origins: dict[str, dict], settings: EdgeSett
         timeout = int((origin.get("CustomOriginConfig") or {}).get("OriginReadTimeout", 30))
         lines.append(f"    proxy_read_timeout {timeout}s;")
     lines.append(f"    proxy_set_header Host {origin['DomainName']};")
+    lines += ["    " + line for line in header_lines(forwarded, function_arn)]
     for header in items(origin.get("CustomHeaders")):
         lines.append(f'    proxy_set_header {header["HeaderName"]} "{header["HeaderValue"]}";')
     lines.append("}")
     return lines
 
 
+def function_lines(config: dict[str, Any], settings: EdgeSettings) -> list[str]:
+    """The http-level njs lines: one module per function, a variable per forwarded header."""
+    used = functions_used(config)
+    if not used:
+        return []
+    lines = [f"js_path {settings.functions_dir};"]
+    for arn, headers in sorted(used.items()):
+        name = function_name(arn)
+        lines += [f"js_import {name} from {name}.js;", f"js_set $edge_{name}_failed {name}.failed;"]
+        lines += [f"js_set $edge_{name}_{header_variable(h)} {name}.{header_variable(h)};" for h in sorted(headers)]
+    return lines
+
+
 def render(config: dict[str, Any], settings: EdgeSettings) -> str:
     origins = {origin["Id"]: origin for origin in items(config.get("Origins"))}
     state = settings.state_dir
+    functions = function_lines(config, settings)
+    load_njs = f"load_module {NJS_MODULE};\n" if functions else ""
     upstreams = []
     for origin_id, origin in origins.items():
         address = settings.origin_access_address if is_bucket(origin) else settings.balancer_address
@@ -134,7 +273,7 @@ def render(config: dict[str, Any], settings: EdgeSettings) -> str:
     root_object = config.get("DefaultRootObject") or ""
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
     return f"""# Rendered by the local data plane from CloudFront distribution config on the local AWS endpoint.
-{user}worker_processes auto;
+{load_njs}{user}worker_processes auto;
 pid {settings.pid_file};
 error_log {state}/error.log warn;
 events {{ worker_connections 2048; }}
@@ -157,6 +296,7 @@ http {{
         REVALIDATED "RefreshHit from cloudfront"; default "Miss from cloudfront";
     }}
 {chr(10).join(upstreams)}
+{chr(10).join("    " + line for line in functions)}
     gzip on;
     gzip_proxied any;
     gzip_vary on;
@@ -178,8 +318,25 @@ http {{
 """
 
 
-def apply(config: dict[str, Any], settings: EdgeSettings) -> str:
-    """Write the config and start or reload NGINX (after ``nginx -t``); the action taken."""
+def write_functions(config: dict[str, Any], code: dict[str, str], settings: EdgeSettings) -> bool:
+    """Write each associated function's njs module; whether any changed (NGINX reloads them)."""
+    used = functions_used(config)
+    if used and not NJS_MODULE.exists():
+        raise RuntimeError(f"the distribution runs CloudFront Functions: install libnginx-mod-http-js ({NJS_MODULE})")
+    settings.functions_dir.mkdir(parents=True, exist_ok=True)
+    changed = False
+    for arn, headers in used.items():
+        if arn not in code:
+            raise RuntimeError(f"no LIVE code for the associated function {arn}")
+        module = settings.functions_dir / f"{function_name(arn)}.js"
+        changed = write_if_changed(module, function_module(code[arn], headers)) or changed
+    return changed
+
+
+def apply(config: dict[str, Any], settings: EdgeSettings, function_code: dict[str, str] | None = None) -> str:
+    """Write the config (and the functions it runs) and start or reload NGINX (after ``nginx -t``);
+    the action taken. function_code: each associated function's LIVE code, by ARN."""
+    functions_changed = write_functions(config, function_code or {}, settings)
     for folder in [
         settings.cache_dir,
         *(settings.state_dir / "tmp" / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")),
@@ -199,7 +356,7 @@ def apply(config: dict[str, Any], settings: EdgeSettings) -> str:
         if started.returncode != 0:
             raise RuntimeError(f"the edge did not start: {started.stderr.strip()[-800:]}")
         return "started"
-    if changed:
+    if changed or functions_changed:
         nginx(settings, "-c", str(settings.config_file), "-s", "reload")
         return "reloaded"
     return ""
@@ -255,7 +412,7 @@ def purge(cache_dir: Path, invalidation_paths: Iterable[str]) -> int:
             key = cache_file_key(file)
             if key is None:
                 continue
-            key_path = key.split("?", 1)[0]
+            key_path = key.split("#", 1)[0].split("?", 1)[0]
             if any(path_matches(key_path, path) for path in paths):
                 file.unlink(missing_ok=True)
                 removed += 1

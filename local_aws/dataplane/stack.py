@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .edge import functions_used
+
 # Instances whose container runs: Standby ones too (out of the target group, still part of the group).
 ACTIVE_LIFECYCLE_STATES = {"Pending", "Pending:Wait", "Pending:Proceed", "InService", "EnteringStandby", "Standby"}
 GZIP_MAGIC = b"\x1f\x8b"
@@ -73,6 +75,7 @@ class Stack:
     origin_rule: OriginRule | None = None
     distribution_id: str = ""
     distribution_config: dict[str, Any] = field(default_factory=dict)
+    function_code: dict[str, str] = field(default_factory=dict)  # associated function ARN -> LIVE code
 
     @property
     def exists(self) -> bool:
@@ -221,5 +224,9 @@ def find_distribution(clients: Any, origin_domain: str) -> dict[str, Any]:
         domains = [origin["DomainName"] for origin in summary["Origins"].get("Items", [])]
         if origin_domain in domains:
             config = cloudfront.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
-            return {"distribution_id": summary["Id"], "distribution_config": config}
+            code = {
+                arn: cloudfront.get_function(Name=arn.rsplit("/", 1)[-1], Stage="LIVE")["FunctionCode"].read().decode()
+                for arn in functions_used(config)
+            }
+            return {"distribution_id": summary["Id"], "distribution_config": config, "function_code": code}
     return {}

@@ -11,6 +11,7 @@ from . import (
     autoscaling_metrics,
     autoscaling_standby,
     autoscaling_tag_order,
+    cloudfront_functions,
     cloudfront_invalidation_status,
     cloudfront_s3_origins,
     debian_ami,
@@ -42,6 +43,7 @@ ALL_FIXES: list[Fix] = [
     # After the lifecycle hooks, whose describe-time timeouts it wraps and whose hold it reuses.
     autoscaling_standby.FIX,
     cloudfront_s3_origins.FIX,
+    cloudfront_functions.FIX,
     cloudfront_invalidation_status.FIX,
     elbv2_attributes.FIX,
     elbv2_target_health.FIX,

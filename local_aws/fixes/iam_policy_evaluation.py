@@ -21,7 +21,8 @@ API names that map to other actions), against the resource AWS checks where the 
 - S3: the bucket or object ARN (DeleteObjects: every object it names);
 - DynamoDB: the table ARN of ``TableName`` (and every table of a batch's ``RequestItems``);
 - SSM Parameter Store: the parameter ARN of ``Name`` / ``Names``;
-- Auto Scaling: the group's ARN (with its id) for a call naming ``AutoScalingGroupName``.
+- Auto Scaling: the group's ARN (with its id) for a call naming ``AutoScalingGroupName``;
+- CloudFront Functions: the function's ARN (named in the path, or in CreateFunction's body).
 
 For other requests the statement's Resource is not evaluated (the action alone decides), and
 conditions are not evaluated (an Allow with a condition applies). docs/local-data-plane.md lists
@@ -39,6 +40,7 @@ import html
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from ._patching import Fix
 from .iam_action_log import CREDENTIAL, iam_actions, s3_actions
@@ -108,9 +110,26 @@ def _parameter(data: dict, name: str) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def request_resources(service: str, operation: str, data: dict, body: bytes, region: str, account: str) -> tuple:
+def cloudfront_function_name(operation: str, path: str, body: bytes) -> str | None:
+    """The function a CloudFront Functions call acts on: in the path (/function/<name>[/...]), or
+    for CreateFunction in the XML body's Name."""
+    if not operation.endswith("Function"):
+        return None  # ListFunctions and the distribution calls: not scoped to a function here
+    found = re.search(r"/function/([^/?]+)", path or "")
+    if found:
+        return unquote(found[1])
+    named = re.search(rb"<Name>([^<]+)</Name>", body or b"")
+    return named[1].decode() if named else None
+
+
+def request_resources(
+    service: str, operation: str, data: dict, body: bytes, region: str, account: str, path: str = ""
+) -> tuple:
     """The resource ARNs AWS authorises this request against, or (None,) when this emulation does
     not derive them (the statement's Resource is then not evaluated)."""
+    if service == "cloudfront":
+        name = cloudfront_function_name(operation, path, body)
+        return (f"arn:aws:cloudfront::{account}:function/{name}",) if name else (None,)
     if service in ("dynamodb", "ssm"):
         try:
             parameters = json.loads(body or b"{}")
@@ -169,7 +188,9 @@ def _patches() -> list[tuple[Any, str, Any]]:
             service, _, operation = self._action.partition(":")
             recorded = iam_actions(self._headers.get("Authorization", ""), operation)
             actions = recorded[1] if recorded else (self._action,)
-            resources = request_resources(service, operation, self._data, self._body, self._region, self.account_id)
+            resources = request_resources(
+                service, operation, self._data, self._body, self._region, self.account_id, self._path
+            )
         documents = [_policy_document(policy) for policy in self._access_key.collect_policies()]
         if not is_allowed(documents, actions, resources):
             self._raise_access_denied()

@@ -5,7 +5,7 @@
 Used after a teardown (playbooks/smoke.yml) to list anything left. It asks only what the deployer
 policy (docs/iam/deployer-policy.json) grants: EC2 and load balancer describes filtered by the
 stack's tag, the group's tags, the distributions' tags, alarms by the stack's name prefix, and the
-bucket and table by the names the build reported. A terminated instance or a deleted NAT gateway
+bucket, table and edge function by the names the build reported. A terminated instance or a deleted NAT gateway
 is gone (AWS lists them for a while after).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 GONE_EC2_STATES = {"terminated", "shutting-down", "deleted", "deleting"}
-MISSING_CODES = {"404", "NoSuchBucket", "ResourceNotFoundException", "NoSuchDistribution"}
+MISSING_CODES = {"404", "NoSuchBucket", "ResourceNotFoundException", "NoSuchDistribution", "NoSuchFunctionExists"}
 
 
 def tags_of(pairs: list[dict]) -> dict[str, str]:
@@ -92,15 +92,21 @@ def existing(probe: Callable[[], Any], error_type: type[Exception]) -> bool:
 
 
 def census(
-    client: Callable[[str], Any], stack: str, buckets: list[str], tables: list[str], error_type: type[Exception]
+    client: Callable[[str], Any],
+    stack: str,
+    buckets: list[str],
+    tables: list[str],
+    error_type: type[Exception],
+    functions: list[str] = (),
 ) -> dict[str, list[str]]:
     """Everything of ``stack`` still there, by service; services with nothing are left out."""
-    s3, dynamodb = client("s3"), client("dynamodb")
+    s3, dynamodb, cloudfront = client("s3"), client("dynamodb"), client("cloudfront")
     found = {
         "ec2": ec2_resources(client("ec2"), stack),
         "elbv2": load_balancing_resources(client("elbv2"), stack),
         "autoscaling": groups(client("autoscaling"), stack),
-        "cloudfront": distributions(client("cloudfront"), stack),
+        "cloudfront": distributions(cloudfront, stack)
+        + sorted(f for f in functions if f and existing(lambda f=f: cloudfront.describe_function(Name=f), error_type)),
         "cloudwatch": alarms(client("cloudwatch"), stack),
         "s3": sorted(b for b in buckets if b and existing(lambda b=b: s3.head_bucket(Bucket=b), error_type)),
         "dynamodb": sorted(

@@ -11,7 +11,7 @@ short_description: List what of one stack still exists (after a teardown, nothin
 description:
   - Finds the stack's VPC parts, security groups, launch templates, addresses and instances, load
     balancers and target groups, Auto Scaling groups and CloudFront distributions by their C(Stack)
-    tag, its alarms by the stack's name prefix, and its bucket and table by name.
+    tag, its alarms by the stack's name prefix, and its bucket, table and edge function by name.
   - Asks only what the deployer policy (docs/iam/deployer-policy.json) grants.
   - Terminated instances and deleted NAT gateways count as gone.
 author: Image Delivery Contributors (@image-delivery)
@@ -27,6 +27,11 @@ options:
     default: []
   tables:
     description: DynamoDB table names the stack had.
+    type: list
+    elements: str
+    default: []
+  functions:
+    description: CloudFront Function names the stack had.
     type: list
     elements: str
     default: []
@@ -72,6 +77,7 @@ def main() -> None:
             stack_name=dict(type="str", required=True),
             buckets=dict(type="list", elements="str", default=[]),
             tables=dict(type="list", elements="str", default=[]),
+            functions=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -82,7 +88,7 @@ def main() -> None:
     try:
         found = census(
             client, module.params["stack_name"], module.params["buckets"], module.params["tables"],
-            botocore.exceptions.ClientError,
+            botocore.exceptions.ClientError, functions=module.params["functions"],
         )  # fmt: skip
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"Could not list what is left of stack {module.params['stack_name']}")

@@ -33,6 +33,7 @@ FORMAT_CASES: dict[str, tuple[object, dict]] = {
         {"cdn_aliases": ["img.example.com"]},
     ),
     "cdn_resize_query_keys": ([], {}),
+    "cdn_image_format_function_name": ("image format!", {}),
     "compute_instance_type": ("huge", {}),
     "compute_ami_id": ("ami-xyz", {}),
     "compute_ssm_agent_url": ("http://s3.amazonaws.com/amazon-ssm-agent.deb", {}),

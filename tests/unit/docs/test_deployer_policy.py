@@ -11,7 +11,7 @@ import jinja2
 import pytest
 import yaml
 
-from tests.helpers.iam import DEPLOYER_POLICY, Policy
+from tests.helpers.iam import DEPLOYER_POLICY, Policy, _as_list
 from tests.helpers.playbook import PROJECT_ROOT
 
 ACCOUNT, REGION, STACK = "123456789012", "eu-central-1", "images-prod"
@@ -40,6 +40,7 @@ def names() -> dict[str, str]:
         ),
         "role": render(role_file("compute/defaults/main.yml")["compute_instance_role_name"], stack_name=STACK),
         "group": render(role_file("compute/defaults/main.yml")["compute_group_name"], stack_name=STACK),
+        "function": render(role_file("cdn/defaults/main.yml")["cdn_image_format_function_name"], stack_name=STACK),
     }
 
 
@@ -57,7 +58,12 @@ def test_the_policy_is_well_formed(policy):
         assert statement["Effect"] == "Allow"
         assert statement["Action"] and statement["Resource"], statement["Sid"]
         wildcards = [action for action in statement["Action"] if "*" in action]
-        assert all(action.split(":")[1] == "Describe*" for action in wildcards), f"{statement['Sid']}: read-only"
+        # Wildcards only read, or reach only the stack's own resources (the edge function: every
+        # action on it, from Create to Publish, and on nothing else).
+        scoped = "*" not in _as_list(statement["Resource"])
+        assert scoped or all(action.split(":")[1] == "Describe*" for action in wildcards), (
+            f"{statement['Sid']}: read-only"
+        )
     characters = len("".join(DEPLOYER_POLICY.read_text().split()))
     assert characters <= 6144, "a managed policy holds at most 6,144 characters (white space not counted)"
 
@@ -73,6 +79,7 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         "role": f"arn:aws:iam::{ACCOUNT}:role/{names['role']}",
         "profile": f"arn:aws:iam::{ACCOUNT}:instance-profile/{names['role']}",
         "group": f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/{names['group']}",
+        "function": f"arn:aws:cloudfront::{ACCOUNT}:function/{names['function']}",
     }
     for action, resource in [
         ("s3:CreateBucket", arn["bucket"]),
@@ -95,6 +102,9 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
         ("autoscaling:CompleteLifecycleAction", arn["group"]),
         ("autoscaling:DeleteTags", arn["group"]),
         ("autoscaling:TerminateInstanceInAutoScalingGroup", arn["group"]),  # playbooks/smoke.yml
+        ("cloudfront:CreateFunction", arn["function"]),
+        ("cloudfront:PublishFunction", arn["function"]),
+        ("cloudfront:DeleteFunction", arn["function"]),
     ]:
         assert policy.allows(action, resource), f"{action} on {resource}"
 
@@ -116,6 +126,8 @@ def test_the_stacks_own_resources_are_in_scope(policy, names):
             "autoscaling:DeleteTags",
             f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",
         ),
+        ("cloudfront:UpdateFunction", f"arn:aws:cloudfront::{ACCOUNT}:function/auth-at-edge"),
+        ("cloudfront:DeleteFunction", f"arn:aws:cloudfront::{ACCOUNT}:function/{STACK}-image-format-old"),
         (
             "autoscaling:TerminateInstanceInAutoScalingGroup",
             f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:0a1b:autoScalingGroupName/batch-jobs",

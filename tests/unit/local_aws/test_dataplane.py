@@ -106,6 +106,11 @@ def test_cache_keys_follow_the_forwarded_query_strings():
     assert edge.cache_key({"QueryString": True}) == "$edge_path$is_args$args"
     keys = {"QueryString": True, "QueryStringCacheKeys": {"Items": ["w", "fmt"]}}
     assert edge.cache_key(keys) == "$edge_path?fmt=$arg_fmt&w=$arg_w"
+    # A listed header is keyed too: as the viewer sent it, or as the viewer-request function left it.
+    listed = {**keys, "Headers": {"Items": ["Accept"]}}
+    assert edge.cache_key(listed) == "$edge_path?fmt=$arg_fmt&w=$arg_w#accept=$http_accept"
+    function = "arn:aws:cloudfront::123456789012:function/s-image-format"
+    assert edge.cache_key(listed, function) == "$edge_path?fmt=$arg_fmt&w=$arg_w#accept=$edge_s_image_format_accept"
 
 
 def test_ttls_follow_the_behavior():
@@ -146,7 +151,7 @@ def write_cache_file(folder: Path, name: str, key: str) -> Path:
 
 def test_an_invalidation_purges_matching_keys_only(tmp_path):
     search = write_cache_file(tmp_path, "a1", "/api/search?q=cat")
-    image = write_cache_file(tmp_path, "b2", "/img/cat?fmt=webp&w=256")
+    image = write_cache_file(tmp_path, "b2", "/img/cat?fmt=auto&w=256#accept=image/avif")
     other = write_cache_file(tmp_path, "c3", "/img/dog?fmt=webp&w=256")
     page = write_cache_file(tmp_path, "d4", "/")
     (tmp_path / "not-a-cache-file").write_text("hello")

@@ -111,6 +111,18 @@ def test_requests_are_checked_against_the_resources_aws_checks():
         f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t2",
     )
     assert request_resources("ec2", "CreateVpc", {}, b"", REGION, ACCOUNT) == (None,)
+    function = f"arn:aws:cloudfront::{ACCOUNT}:function/s-image-format"
+    path = "/2020-05-31/function/s-image-format/publish"
+    assert request_resources("cloudfront", "PublishFunction", {}, b"", REGION, ACCOUNT, path) == (function,)
+    create = (
+        b'<CreateFunctionRequest xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Name>s-image-format</Name>'
+    )
+    assert request_resources("cloudfront", "CreateFunction", {}, create, REGION, ACCOUNT, "/2020-05-31/function") == (
+        function,
+    )
+    assert request_resources(
+        "cloudfront", "ListDistributions", {}, b"", REGION, ACCOUNT, "/2020-05-31/distribution"
+    ) == (None,)
 
 
 # Against moto with IAM enforced
@@ -131,6 +143,10 @@ def test_the_deployer_policy_is_enforced_with_its_scopes(enforced):
         admin("ssm").put_parameter(Name="/s/other-setting", Value="v", Type="String")
         assert denied(lambda: ssm.get_parameter(Name="/s/other-setting"))
         assert as_identity(DEPLOYER, "ec2").describe_vpcs()["Vpcs"] is not None
+        cloudfront, code = as_identity(DEPLOYER, "cloudfront"), b"function handler(e) { return e.request; }"
+        config = {"Comment": "", "Runtime": "cloudfront-js-2.0"}
+        cloudfront.create_function(Name="s-image-format", FunctionConfig=config, FunctionCode=code)
+        assert denied(lambda: cloudfront.create_function(Name="s-auth", FunctionConfig=config, FunctionCode=code))
         assert denied(lambda: as_identity(DEPLOYER, "iam").create_user(UserName="someone"))
         bad_secret = as_identity(DEPLOYER, "ec2", secret="not-the-deployers-secret")
         with pytest.raises(botocore.exceptions.ClientError, match=r"AuthFailure|validate"):
@@ -150,7 +166,7 @@ def test_a_get_without_a_query_string_is_signed_over_its_empty_body_with_the_fix
 
 def test_a_policy_without_a_statement_the_run_needs_is_denied_that_call(enforced):
     """Removing the deployer policy's CatalogTable statement denies creating the catalog table."""
-    trimmed = {**DEPLOYER_POLICY, "Statement": [s for s in DEPLOYER_POLICY["Statement"] if s["Sid"] != "CatalogTable"]}
+    trimmed = {**DEPLOYER_POLICY, "Statement": [s for s in DEPLOYER_POLICY["Statement"] if s["Sid"] != "Catalog"]}
     lesser = identities.Identity("lesser", "UNITLESSER0000000000", "unit-lesser-secret-key", trimmed)
     identities.create([lesser])
     with applied([iam_policy_evaluation.FIX]):

@@ -17,11 +17,11 @@ from .catalog import CatalogHolder
 from .catalog_schema import focus_point
 from .config import Settings
 from .errors import ApiError, bad_request, not_found
+from .negotiation import AUTO, preferred_format
 from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
 from .render_slot import Busy, estimated_bytes, large_render_slot
-from .negotiation import AUTO, preferred_format
 from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render, resolved
 from .signing import SIGNATURE_PARAMETER, signature, signature_matches
 from .store import OriginalStore
