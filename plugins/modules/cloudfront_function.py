@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: cloudfront_function
 short_description: Create, update, publish or delete a CloudFront Function
 description:
-  - Manages one CloudFront Function by O(name): its code and config in the DEVELOPMENT stage and,
+  - Manages one CloudFront Function by O(name), its code and config in the DEVELOPMENT stage and,
     with O(publish=true), the same in the LIVE stage that distributions run.
   - Compares the code and config of both stages with the desired ones and calls C(UpdateFunction)
     or C(PublishFunction) only when they differ, so a second run reports no change. Neither

@@ -68,6 +68,21 @@ def test_a_repeated_image_request_is_a_cache_hit(stack):
     assert second.body == first.body
 
 
+def test_fmt_auto_is_one_cached_variant_per_format_the_viewers_decode(stack):
+    """Through the edge's CloudFront Function (njs here): AVIF, WebP and neither each get their
+    format from the instances, and a repeat, even in another browser's spelling, is a hit."""
+    path = "/img/photos-by-the-water?w=256&fmt=auto"
+    accepts = {"image/avif": "image/avif,image/webp,image/apng,*/*;q=0.8", "image/webp": "image/webp,*/*;q=0.8",
+               "image/jpeg": "*/*"}  # fmt: skip
+    for content_type, accept in accepts.items():
+        first = stack.get(path, headers={"Accept": accept})
+        assert first.status == 200 and first.headers["content-type"] == content_type, accept
+        assert Image.open(io.BytesIO(first.body)).format == content_type.split("/")[1].upper()
+    firefox = stack.get(path, headers={"Accept": "image/avif,image/webp,*/*"})
+    assert firefox.headers["content-type"] == "image/avif" and firefox.headers["x-cache"].startswith("Hit")
+    assert stack.get(path, headers={"Accept": "text/html,*/*"}).headers["x-cache"].startswith("Hit")
+
+
 def test_avif_and_animation_come_from_the_instances_and_other_spellings_are_a_cached_redirect(stack):
     """The instances' Pillow (from the wheelhouse) encodes AVIF; a non-canonical variant URL is a
     308 to the canonical one that the edge caches (it carries Cache-Control, as CloudFront needs)."""

@@ -79,6 +79,11 @@ class StackCensus:
             for item in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", [])
             if item["Name"].startswith(f"{self.stack}-")
         ]
+        found["cloudfront_functions"] = [
+            item["Name"]
+            for item in cf.list_functions()["FunctionList"].get("Items", [])
+            if item["Name"].startswith(f"{self.stack}-")
+        ]
         found["iam"] = [
             role["RoleName"]
             for role in iam.list_roles()["Roles"]

@@ -336,7 +336,7 @@ def test_distribution_reads_images_from_the_bucket_through_an_access_control(dis
     assert bucket_origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
 
 
-def test_distribution_behaviors_cache_keys_and_ttls(distribution_config):
+def test_distribution_behaviors_cache_keys_and_ttls(distribution_config, local_aws):
     default = distribution_config["DefaultCacheBehavior"]
     behaviors = {b["PathPattern"]: b for b in distribution_config["CacheBehaviors"]["Items"]}
     assert default["TargetOriginId"] == "load-balancer"
@@ -346,6 +346,14 @@ def test_distribution_behaviors_cache_keys_and_ttls(distribution_config):
     assert resize_keys == ["dpr", "fit", "fmt", "gravity", "h", "q", "s", "w"]  # sorted
     assert behaviors["/api/*"]["ForwardedValues"]["QueryString"] is True
     assert behaviors["/api/*"]["MaxTTL"] <= 300
+    # fmt=auto: the edge function reduces Accept, and only /img/* keys (and forwards) it.
+    assert behaviors["/img/*"]["ForwardedValues"]["Headers"]["Items"] == ["Accept"]
+    assert all(not b["ForwardedValues"].get("Headers", {}).get("Items") for p, b in behaviors.items() if p != "/img/*")
+    (association,) = behaviors["/img/*"]["FunctionAssociations"]["Items"]
+    assert association["EventType"] == "viewer-request"
+    name = association["FunctionARN"].rsplit("/", 1)[1]
+    live = local_aws.client("cloudfront").get_function(Name=name, Stage="LIVE")["FunctionCode"].read().decode()
+    assert live == (PROJECT_ROOT / "roles/cdn/files/image_format.js").read_text().rstrip("\n")
     for behavior in [default, *behaviors.values()]:
         assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
         assert behavior["Compress"] is True
