@@ -145,8 +145,7 @@ bench: install dev-install ## Benchmarks (see docs/benchmarks.md)
 	$(BIN)/python bench/api.py
 	$(MAKE) bench-engines
 
-bench-engines: dev-install ## Image engines for /img renders: the API's Pillow renderer and libvips against naive Pillow
-	$(BIN)/pip install -q -r requirements-bench.txt
+bench-engines: dev-install ## Image engines for /img renders: the API's renderer and plain libvips against naive Pillow
 	$(BIN)/python bench/engines.py
 
 bench-edge: install dev-install ## Edge cache hit vs raw NGINX, miss latency (needs `make up`); writes docs/benchmarks.md

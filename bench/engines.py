@@ -3,9 +3,10 @@
 For each source kind (the demo's large baseline and progressive JPEGs, and a 36 MP PNG and WebP
 made from a demo photo), a 400 px WebP variant is rendered by:
 - naive Pillow: full decode, resize, encode (the baseline of every ratio);
-- the API's renderer (image_api.resize.render: Pillow with JPEG draft mode and reducing_gap);
-- pyvips (libvips from pyvips-binary): thumbnail_buffer, which shrinks on load where the format
-  allows it, then a WebP save at the same quality.
+- the API's renderer (image_api.resize.render: JPEG decoded by Pillow in draft mode; PNG and WebP
+  reduced by libvips to twice the target's scale, then Pillow's Lanczos and encoder);
+- plain pyvips (libvips from pyvips-binary): thumbnail_buffer, which shrinks on load where the
+  format allows it, then a WebP save at the same quality.
 Time is the best of a few runs; peak memory is the maximum resident size of a fresh process that
 renders once (ru_maxrss of a child), minus that of a child that only imports the engine.
 Writes .state/bench/engines.json. Issue 17's goals: >= 3x naive on every JPEG, peak memory per

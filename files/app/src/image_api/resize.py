@@ -9,9 +9,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import io
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
+import pyvips
 from PIL import Image, ImageCms, ImageFilter, ImageOps, ImageSequence
 
 from .config import FORMATS, Settings
@@ -39,6 +41,15 @@ SIXTEEN_BIT_GREY = ("I;16", "I;16L", "I;16B", "I;16N", "I")  # how Pillow opens 
 # JPEG keep at the same q, within 1 dB on the demo photos at 65, 80 and 90
 # (tests/unit/app/test_resize_formats.py holds that), so q means one thing in every format.
 AVIF_QUALITY_OFFSET = 15
+# Still PNG and WebP originals are decoded by libvips (pyvips; libvips from pyvips-binary, in the
+# wheelhouse): it shrinks WebP while decoding and streams PNG, where Pillow holds the whole decoded
+# image (a 36 MP WebP peaks near 560 MB under Pillow, a few tens of MB this way; bench/engines.py).
+# libvips only reduces, upright, to 8 bits a channel, to twice the scale the variant needs, keeping
+# the original's ICC profile; Pillow crops, converts to sRGB and finishes with Lanczos, as for JPEG.
+VIPS_SOURCE_FORMATS = ("PNG", "WEBP")
+VIPS_OVERSAMPLE = 2.0
+VIPS_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,52 @@ def _open(data: bytes, settings: Settings) -> Image.Image:
     return image
 
 
+def undecodable(error: pyvips.Error) -> ApiError:
+    """libvips's refusal as the API's 422 (its last line says what failed)."""
+    lines = str(error).strip().splitlines()
+    return ApiError(
+        422, "unprocessable_image", f"the original cannot be decoded: {lines[-1].strip() if lines else 'libvips'}"
+    )
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF orientation Pillow reads (1 when none)."""
+    try:
+        return image.getexif().get(0x0112, 1)
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow decodes a whole PNG to find its EXIF
+        raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
+
+
+def orientation(data: bytes) -> int:
+    """The EXIF orientation libvips reads from the header (1 when none), without decoding pixels:
+    Pillow's getexif() decodes a whole PNG to look for an eXIf chunk after the pixels."""
+    try:
+        header = pyvips.Image.new_from_buffer(data, "")
+        return int(header.get("orientation")) if header.get_typeof("orientation") else 1
+    except pyvips.Error as error:
+        raise undecodable(error) from None
+
+
+def decode_with_vips(data: bytes, shown: tuple[int, int], target: tuple[int, int]) -> Image.Image:
+    """The original reduced by libvips to VIPS_OVERSAMPLE times the scale the target needs (never
+    enlarged), upright, as an 8-bit Pillow image carrying the original's ICC profile."""
+    scale = min(1.0, VIPS_OVERSAMPLE * max(target[0] / shown[0], target[1] / shown[1]))
+    box = (max(1, math.ceil(shown[0] * scale)), max(1, math.ceil(shown[1] * scale)))
+    try:
+        # The loader takes fail_on in the option string (as a thumbnail option it is not passed on).
+        image = pyvips.Image.thumbnail_buffer(data, box[0], height=box[1], size="down", option_string="fail_on=error")
+        if image.format != "uchar":
+            image = image.cast("uchar", shift=image.format in ("ushort", "short"))
+        if image.bands not in VIPS_MODES:
+            raise ApiError(422, "unprocessable_image", f"the original has {image.bands} bands")
+        decoded = Image.frombytes(VIPS_MODES[image.bands], (image.width, image.height), image.write_to_memory())
+        if image.get_typeof("icc-profile-data"):
+            decoded.info["icc_profile"] = image.get("icc-profile-data")
+    except pyvips.Error as error:
+        raise undecodable(error) from None
+    return decoded
+
+
 def _profile(icc: bytes | None) -> ImageCms.ImageCmsProfile | None:
     """The original's embedded profile when it is one to convert from (not sRGB, readable)."""
     if not icc:
@@ -287,19 +344,21 @@ def crop_box(
 def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float, float] | None = None) -> bytes:
     """The variant's bytes; focus is the image's focal point (x, y in 0..1 as displayed), if any."""
     image = _open(data, settings)
-    orientation = image.getexif().get(0x0112, 1)
-    turned = orientation in (5, 6, 7, 8)
+    frames = getattr(image, "n_frames", 1)
+    by_vips = frames == 1 and image.format in VIPS_SOURCE_FORMATS
+    turned = orientation(data) in TURNED if by_vips else exif_orientation(image) in TURNED
     shown = (image.height, image.width) if turned else image.size
     width, height = target_size(shown, variant)
     if width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
-    frames = getattr(image, "n_frames", 1)
     # The budget bounds both ends: every source frame is decoded whole, every output frame encoded.
     frame_pixels = max(width * height, image.width * image.height)
     if frames > 1 and variant.fmt in ANIMATED_FORMATS and frames * frame_pixels <= settings.max_animation_pixels:
         return render_animation(image, variant, settings, (width, height), focus)
     # Past the budget, or to a format without animation: the first frame, as a still.
-    if image.format == "JPEG":
+    if by_vips:
+        image = decode_with_vips(data, shown, (width, height))  # upright already: no EXIF left
+    elif image.format == "JPEG":
         # Decode at the smallest scale that stays at least as large as the target.
         request = (height, width) if turned else (width, height)
         image.draft("RGB", request)
