@@ -72,7 +72,7 @@ def synthetic_entries(count: int) -> list[dict]:
             "key": content_key(sha, image_id, "jpeg"), "content_type": "image/jpeg", "format": "jpeg",
             "width": width, "height": height, "orientation": orientation_of(width, height),
             "bytes": 1000 + n, "colour": "#336699", "colours": [randomiser.choice(["blue", "red", "grey"])],
-            "phash": "", "placeholder": "",
+            "phash": "", "placeholder": "", "focus": "",
         })  # fmt: skip
     return entries
 

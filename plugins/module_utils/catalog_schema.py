@@ -10,15 +10,21 @@ A catalog entry is a flat dict (see ``ENTRY_FIELDS``). In DynamoDB every entry i
 ``image_id``; one extra item, ``CATALOG_ITEM_ID``, holds the catalog version that the API polls and
 the invalidation paths a publish run has planned but not yet confirmed (a write-ahead record: a run
 that dies before invalidating leaves them there, and the next run invalidates them).
+
+Each version is also written whole to the bucket as a snapshot (``snapshot_key``: one gzipped JSON
+object, named in the catalog item), which the API loads with one GET instead of scanning the table:
+at a million entries a scan is thousands of paged reads per worker, the snapshot one download.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 SCHEMA_VERSION = 1
 
@@ -65,6 +71,10 @@ TABLE_KEY = "image_id"
 # CDN routes the prefix to the bucket, caches it for ever and the planner never invalidates it.
 KEY_PREFIX = "images/"
 CONTENT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Catalog snapshots: one object per version below this prefix (not routed by the CDN, which serves
+# KEY_PREFIX only); SNAPSHOT_FORMAT changes when their layout does.
+SNAPSHOT_PREFIX = "catalog/"
+SNAPSHOT_FORMAT = 1
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -255,8 +265,9 @@ def from_item(item: Mapping) -> dict:
     return validate_entry(entry)
 
 
-def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = ()) -> dict:
-    """The DynamoDB item that announces a catalog version (and any invalidation still to confirm)."""
+def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = (), snapshot: str = "") -> dict:
+    """The DynamoDB item that announces a catalog version (and any invalidation still to confirm),
+    naming the version's snapshot in the bucket when there is one."""
     item = {
         "image_id": {"S": CATALOG_ITEM_ID},
         "schema": {"N": str(SCHEMA_VERSION)},
@@ -266,15 +277,62 @@ def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = 
     paths = sorted(set(pending_paths))
     if paths:
         item["pending_paths"] = {"L": [{"S": path} for path in paths]}
+    if snapshot:
+        item["snapshot"] = {"S": snapshot}
     return item
 
 
 def read_catalog_item(item: Mapping | None) -> dict:
     """The plain values of the catalog item (empty version when the table has none yet)."""
     if not item:
-        return {"version": "", "image_count": 0, "pending_paths": []}
+        return {"version": "", "image_count": 0, "pending_paths": [], "snapshot": ""}
     return {
         "version": item.get("version", {}).get("S", ""),
         "image_count": int(item.get("image_count", {}).get("N", "0")),
         "pending_paths": [path["S"] for path in item.get("pending_paths", {}).get("L", [])],
+        "snapshot": item.get("snapshot", {}).get("S", ""),
     }
+
+
+def snapshot_key(version: str) -> str:
+    return f"{SNAPSHOT_PREFIX}{version}.json.gz"
+
+
+def snapshot_bytes(version: str, entries: Iterable[Mapping]) -> bytes:
+    """The version's snapshot: a header line, then one entry per line sorted by id (JSON Lines, so
+    a reader can index entries as they stream in, never holding them all as objects), gzipped
+    without a time stamp: the same catalog always gives the same bytes."""
+    ordered = sorted(entries, key=lambda e: e["image_id"])
+    header = {"format": SNAPSHOT_FORMAT, "version": version, "entries": len(ordered)}
+    lines = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
+    lines += [json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for entry in ordered]
+    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=6, mtime=0)
+
+
+def iter_snapshot(data: bytes, version: str) -> Iterator[dict]:
+    """The entries of a snapshot as they are decompressed, validated; the snapshot must be of this
+    version and hold as many entries as its header says (CatalogSchemaError otherwise)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            header = json.loads(stream.readline() or b"null")
+            if not isinstance(header, dict) or header.get("format") != SNAPSHOT_FORMAT:
+                raise CatalogSchemaError(f"the catalog snapshot is not of format {SNAPSHOT_FORMAT}")
+            if header.get("version") != version:
+                raise CatalogSchemaError(
+                    f"the catalog snapshot holds version {header.get('version')!r}, not {version!r}"
+                )
+            count = 0
+            for line in stream:
+                yield validate_entry(json.loads(line))
+                count += 1
+    except CatalogSchemaError:
+        raise
+    except (OSError, EOFError, ValueError) as error:  # gzip and JSON failures
+        raise CatalogSchemaError(f"the catalog snapshot is not gzipped JSON lines: {error}") from error
+    if count != header.get("entries"):
+        raise CatalogSchemaError(f"the catalog snapshot holds {count} entries, its header says {header.get('entries')}")
+
+
+def read_snapshot(data: bytes, version: str) -> list[dict]:
+    """Every entry of a snapshot (see iter_snapshot)."""
+    return list(iter_snapshot(data, version))

@@ -16,6 +16,10 @@ description:
     to reload, the entry count, and O(pending_paths) - invalidation paths a publish run has planned
     but not yet confirmed. Pending paths are written before the entries (write-ahead), and the
     version after them, so the API never sees a version whose entries are not all written.
+  - With O(snapshot_bucket), each version is also written whole to that bucket as one gzipped JSON
+    object (C(catalog/<version>.json.gz)) before the version item names it, so the image API loads
+    a version with one GET instead of scanning the table; snapshots of versions before the previous
+    one are deleted after the switch.
   - Without O(images), only the pending paths are updated (the entries and version stay).
   - In check mode reports what would be written.
 author: Image Delivery Contributors (@image-delivery)
@@ -33,6 +37,10 @@ options:
     type: list
     elements: str
     default: []
+  snapshot_bucket:
+    description: Bucket to write the catalog snapshot to; empty for none.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -71,6 +79,10 @@ previous_version:
   description: The version the table announced before.
   returned: always
   type: str
+snapshot:
+  description: The snapshot's key in O(snapshot_bucket) that the version item names ("" without one).
+  returned: always
+  type: str
 """
 
 try:
@@ -78,12 +90,16 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    SNAPSHOT_PREFIX,
     CatalogSchemaError,
     catalog_item,
     catalog_version,
+    snapshot_bytes,
+    snapshot_key,
     validate_entry,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table import (
@@ -95,12 +111,36 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table
 )
 
 
+def object_exists(s3, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key, aws_retry=True)
+    except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
+        return False
+    return True
+
+
+def write_snapshot(s3, bucket: str, key: str, data: bytes) -> None:
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=data, ContentType="application/json", ContentEncoding="gzip", aws_retry=True
+    )
+
+
+def delete_snapshots(s3, bucket: str, keep: set[str]) -> None:
+    """Delete the snapshots under SNAPSHOT_PREFIX that are not in keep."""
+    stale = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=SNAPSHOT_PREFIX):
+        stale += [{"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] not in keep]
+    for start in range(0, len(stale), 1000):  # DeleteObjects takes 1,000 keys at most
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": stale[start : start + 1000], "Quiet": True}, aws_retry=True)
+
+
 def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=dict(
             table=dict(type="str", required=True),
             images=dict(type="list", elements="dict"),
             pending_paths=dict(type="list", elements="str", default=[]),
+            snapshot_bucket=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
@@ -114,6 +154,8 @@ def main() -> None:
         module.fail_json(msg="images: duplicate image_id values")
 
     client = module.client("dynamodb", retry_decorator=AWSRetry.jittered_backoff())
+    bucket = params["snapshot_bucket"]
+    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff()) if bucket else None
     table = params["table"]
     try:
         stored = read_table(client, table)
@@ -123,17 +165,30 @@ def main() -> None:
         version = catalog_version(entries) if entries is not None else stored.catalog["version"]
         count = len(entries) if entries is not None else stored.catalog["image_count"]
         pending = sorted(set(params["pending_paths"]))
-        wanted_catalog = {"version": version, "image_count": count, "pending_paths": pending}
+        # Pending paths only (no images): the version, and so its snapshot, stays as it is.
+        new_snapshot = snapshot_key(version) if bucket else ""
+        snapshot = stored.catalog["snapshot"] if entries is None else new_snapshot
+        wanted_catalog = {"version": version, "image_count": count, "pending_paths": pending, "snapshot": snapshot}
         catalog_changes = wanted_catalog != stored.catalog
-        changed = bool(plan.put or plan.delete or catalog_changes)
+        upload = entries is not None and bool(snapshot) and (catalog_changes or not object_exists(s3, bucket, snapshot))
+        changed = bool(plan.put or plan.delete or catalog_changes or upload)
         if changed and not module.check_mode:
-            if pending and pending != stored.catalog["pending_paths"] and (plan.put or plan.delete):
-                previous = stored.catalog
-                write_catalog_item(client, table, catalog_item(previous["version"], previous["image_count"], pending))
+            previous = stored.catalog
+            if pending and pending != previous["pending_paths"] and (plan.put or plan.delete):
+                write_catalog_item(
+                    client,
+                    table,
+                    catalog_item(previous["version"], previous["image_count"], pending, previous["snapshot"]),
+                )
+            if upload:
+                write_snapshot(s3, bucket, snapshot, snapshot_bytes(version, entries))
             if entries is not None:
                 write_entries(client, table, {e["image_id"]: e for e in entries}, plan)
             if catalog_changes:
-                write_catalog_item(client, table, catalog_item(version, count, pending))
+                write_catalog_item(client, table, catalog_item(version, count, pending, snapshot))
+            if upload:
+                # Workers still loading the previous version keep it; older ones go.
+                delete_snapshots(s3, bucket, keep={snapshot, previous["snapshot"]})
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"Could not publish the catalog to table {table}")
     except RuntimeError as error:
@@ -144,6 +199,7 @@ def main() -> None:
         deleted=plan.delete,
         version=version,
         previous_version=stored.catalog["version"],
+        snapshot=snapshot,
     )
 
 

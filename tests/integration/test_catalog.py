@@ -11,6 +11,12 @@ import json
 import shutil
 
 import pytest
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    from_item,
+    read_catalog_item,
+    read_snapshot,
+    snapshot_key,
+)
 
 from tests.helpers.images import image_bytes, write
 from tests.helpers.playbook import PROJECT_ROOT
@@ -92,6 +98,19 @@ def test_first_publish_uploads_every_image_under_its_content_key(stack, aws):
     assert (rotated["width"]["N"], rotated["height"]["N"]) == ("1200", "750")
     assert table[CATALOG_ITEM]["version"]["S"] == stack["catalog_version"]
     assert "pending_paths" not in table[CATALOG_ITEM]
+    # The version's snapshot, named by the version item, holds exactly the table's entries.
+    assert table[CATALOG_ITEM]["snapshot"]["S"] == snapshot_key(stack["catalog_version"])
+    assert snapshot_entries(aws, stack) == {image_id: from_item(item) for image_id, item in entries.items()}
+
+
+def snapshot_entries(aws, stack) -> dict[str, dict]:
+    catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
+    data = aws["s3"].get_object(Bucket=stack["bucket"], Key=catalog["snapshot"])["Body"].read()
+    return {entry["image_id"]: entry for entry in read_snapshot(data, catalog["version"])}
+
+
+def snapshots(aws, stack) -> list[str]:
+    return [o["Key"] for o in aws["s3"].list_objects_v2(Bucket=stack["bucket"], Prefix="catalog/").get("Contents", [])]
 
 
 def test_a_rerun_without_changes_changes_nothing(stack, publish, aws):
@@ -118,6 +137,8 @@ def test_adding_an_image_uploads_writes_and_invalidates_only_it(stack, publish, 
     assert done["invalidation_paths"] == expected
     assert newest_invalidation_paths(aws, stack) == expected
     assert done["uploaded"][0] in objects(aws["s3"], stack["bucket"])
+    assert "photos-new-sunrise" in snapshot_entries(aws, stack)
+    assert len(snapshots(aws, stack)) == 2  # this version's and the previous one (workers may still load it)
 
 
 def test_editing_an_image_uploads_the_new_bytes_under_a_new_key(stack, publish, aws, folder):
@@ -149,6 +170,17 @@ def test_deleting_an_image_removes_its_entry_and_invalidates_it(stack, publish, 
     assert done["uploaded"] == [] and done["written"] == []
     assert "wallpapers-wood-dark" not in items(aws["dynamodb"], stack["table"])
     assert "/img/wallpapers-wood-dark*" in done["invalidation_paths"]
+    assert "wallpapers-wood-dark" not in snapshot_entries(aws, stack)
+    assert len(snapshots(aws, stack)) == 2
+
+
+def test_a_lost_snapshot_is_written_again(stack, publish, aws):
+    catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
+    aws["s3"].delete_object(Bucket=stack["bucket"], Key=catalog["snapshot"])
+    assert publish().changed == 1
+    table_ids = {image_id for image_id in items(aws["dynamodb"], stack["table"]) if image_id != CATALOG_ITEM}
+    assert snapshot_entries(aws, stack).keys() == table_ids
+    assert publish().changed == 0
 
 
 def test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact(stack, publish, aws, folder):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CATALOG_ITEM_ID,
@@ -15,8 +17,11 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     image_id_for,
     normalise_tags,
     read_catalog_item,
+    read_snapshot,
     search_tokens,
     slugify,
+    snapshot_bytes,
+    snapshot_key,
     text_tokens,
     to_item,
     validate_entry,
@@ -151,9 +156,11 @@ def test_diff_separates_content_from_metadata_changes():
 def test_catalog_item_records_version_and_pending_paths():
     item = catalog_item("v1", 3, ["/b", "/a", "/a"])
     assert item["image_id"] == {"S": CATALOG_ITEM_ID}
-    assert read_catalog_item(item) == {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"]}
+    assert read_catalog_item(item) == {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"], "snapshot": ""}
     assert "pending_paths" not in catalog_item("v1", 3)
-    assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": []}
+    assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": [], "snapshot": ""}
+    named = read_catalog_item(catalog_item("v1", 3, snapshot=snapshot_key("v1")))
+    assert named["snapshot"] == "catalog/v1.json.gz"
 
 
 def test_the_catalog_schema_lookup_gives_the_schemas_values():
@@ -182,3 +189,29 @@ def test_the_roles_take_the_schemas_values_from_the_lookup_not_a_copy():
         assert not [(literal, line) for line in code for literal in literals if literal in line], path
     storage_vars = (PROJECT_ROOT / "roles/storage/vars/main.yml").read_text()
     assert "lookup('image_delivery.stack.catalog_schema', 'table_key')" in storage_vars
+
+
+def test_a_snapshot_is_the_same_bytes_for_the_same_catalog_and_reads_back():
+    first, second = entry(), entry("a-second")
+    data = snapshot_bytes("v1", [first, second])
+    assert data == snapshot_bytes("v1", [second, first])  # sorted, no time stamp: reproducible
+    assert read_snapshot(data, "v1") == [validate_entry(second), validate_entry(first)]
+
+
+def test_a_snapshot_of_another_version_or_shape_is_refused():
+    data = snapshot_bytes("v1", [entry()])
+    with pytest.raises(CatalogSchemaError, match="version 'v1', not 'v2'"):
+        read_snapshot(data, "v2")
+    with pytest.raises(CatalogSchemaError, match="not gzipped JSON lines"):
+        read_snapshot(b"not gzip", "v1")
+    broken = snapshot_bytes("v1", [entry(width="wide")])
+    with pytest.raises(CatalogSchemaError):
+        read_snapshot(broken, "v1")
+
+
+def test_a_snapshot_cut_short_is_refused():
+    data = snapshot_bytes("v1", [entry(), entry("a-second")])
+    lines = gzip.decompress(data).splitlines(keepends=True)
+    short = gzip.compress(b"".join(lines[:-1]))  # the header says two entries, one is there
+    with pytest.raises(CatalogSchemaError, match="holds 1 entries, its header says 2"):
+        read_snapshot(short, "v1")

@@ -1,5 +1,6 @@
-"""The catalog in memory: loaded from the DynamoDB table (or a JSON file) into a search index, and
-refreshed in the background when the table announces a new version, without blocking requests."""
+"""The catalog in memory: loaded from the version's snapshot in the bucket (or, for a catalog
+published without one, by scanning the DynamoDB table; or from a JSON file) into a search index,
+and refreshed in the background when the table announces a new version, without blocking requests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog_schema import CATALOG_ITEM_ID, CatalogSchemaError, from_item, read_catalog_item, validate_entry
+from .catalog_schema import (
+    CATALOG_ITEM_ID,
+    CatalogSchemaError,
+    from_item,
+    read_catalog_item,
+    read_snapshot,
+    validate_entry,
+)
 from .search import SearchIndex
 from .similar import SimilarIndex
 
@@ -27,15 +35,30 @@ class LoadedCatalog:
 
 
 class TableSource:
-    def __init__(self, dynamodb_client, table: str) -> None:
+    """The published catalog: the table's version item says which version is current and names its
+    snapshot in the bucket, loaded with one GET; without a snapshot, the table is scanned."""
+
+    def __init__(self, dynamodb_client, table: str, s3_client=None, bucket: str = "") -> None:
         self.client = dynamodb_client
         self.table = table
+        self.s3 = s3_client
+        self.bucket = bucket
+
+    def catalog(self) -> dict:
+        item = self.client.get_item(TableName=self.table, Key={"image_id": {"S": CATALOG_ITEM_ID}}, ConsistentRead=True)
+        return read_catalog_item(item.get("Item"))
 
     def version(self) -> str:
-        item = self.client.get_item(TableName=self.table, Key={"image_id": {"S": CATALOG_ITEM_ID}}, ConsistentRead=True)
-        return read_catalog_item(item.get("Item"))["version"]
+        return self.catalog()["version"]
 
     def load(self) -> tuple[str, list[dict], int]:
+        catalog = self.catalog()
+        if catalog["snapshot"] and self.s3 is not None and self.bucket:
+            data = self.s3.get_object(Bucket=self.bucket, Key=catalog["snapshot"])["Body"].read()
+            return catalog["version"], read_snapshot(data, catalog["version"]), 0
+        return self.scan()
+
+    def scan(self) -> tuple[str, list[dict], int]:
         entries, malformed, version = [], 0, ""
         for page in self.client.get_paginator("scan").paginate(TableName=self.table):
             for item in page.get("Items", []):

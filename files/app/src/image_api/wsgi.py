@@ -31,15 +31,14 @@ def create_application(environ: Mapping[str, str] | None = None) -> Callable:
     configure_logging()
     session = boto3.session.Session(region_name=settings.region)
     endpoint = {"endpoint_url": settings.endpoint_url} if settings.endpoint_url else {}
+    s3 = session.client("s3", **endpoint) if settings.bucket else None
     if settings.catalog_file:
         source = FileSource(settings.catalog_file)
     else:
-        source = TableSource(session.client("dynamodb", **endpoint), settings.table)
+        source = TableSource(session.client("dynamodb", **endpoint), settings.table, s3, settings.bucket)
     store = None
-    if settings.bucket:
-        store = OriginalStore(
-            session.client("s3", **endpoint), settings.bucket, settings.cache_dir, settings.cache_bytes
-        )
+    if s3 is not None:
+        store = OriginalStore(s3, settings.bucket, settings.cache_dir, settings.cache_bytes)
     catalog = CatalogHolder(source, settings.refresh_seconds)
     catalog.load()
     catalog.start()
