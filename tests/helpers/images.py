@@ -19,10 +19,11 @@ def image_bytes(
     colour: tuple[int, int, int] = (200, 30, 30),
     fmt: str = "JPEG",
     exif: dict | None = None,
+    progressive: bool = False,
 ) -> bytes:
     buffer = io.BytesIO()
     image = Image.new("RGB", size, colour)
-    options = {}
+    options: dict = {"progressive": True} if progressive else {}
     if exif:
         data = Image.Exif()
         for tag, value in exif.items():

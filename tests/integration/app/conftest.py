@@ -73,6 +73,8 @@ def published(local_aws, tmp_path_factory) -> Published:
     # What fmt=auto must keep: transparency (PNG without WebP) and frames (WebP for an AVIF viewer).
     write(folder, "generated/transparent-disc.png", transparent_png())
     write(folder, "generated/moving-square.gif", animated_gif(frames=4))
+    # Large and progressive: its variants come from a render copy the API keeps in its disk cache.
+    write(folder, "generated/progressive-wide.jpg", image_bytes((2600, 1300), (30, 90, 160), progressive=True))
     entries = scan(folder).entries
     ddb, s3 = local_aws.client("dynamodb"), local_aws.client("s3")
     ddb.create_table(

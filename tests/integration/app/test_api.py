@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from image_api.resize import RENDER_COPY_NAME
 from PIL import Image, ImageStat
 
 from tests.helpers.images import image_bytes, write
@@ -171,6 +173,20 @@ def test_fmt_auto_keeps_transparency_and_animation(api):
     accept = {"Accept": "image/avif,image/webp,*/*"}
     status, headers, data = api.request("/img/generated-moving-square?w=64&fmt=auto", headers=accept)
     assert status == 200 and headers["content-type"] == "image/webp" and decoded(data).n_frames == 4
+
+
+def test_a_large_progressive_jpeg_renders_from_its_render_copy(api):
+    """The copy is made with the first variant that can use it and kept beside the original."""
+    status, _, data = api.request("/img/generated-progressive-wide?w=320&fmt=webp")
+    assert status == 200 and decoded(data).size == (320, 160)
+    key = api.json("/api/images/generated-progressive-wide")[1]["url"].removeprefix("/")
+    cache = api.log.parent / "cache"
+    copy = cache / hashlib.sha256(f"{key}#{RENDER_COPY_NAME}".encode()).hexdigest()
+    assert copy.exists() and not Image.open(copy).info.get("progressive") and max(Image.open(copy).size) == 2048
+    assert api.request("/img/generated-progressive-wide?w=640&fmt=webp")[0] == 200
+    # Past half the copy's size, the original is used, and it is the variant's width that counts.
+    status, _, data = api.request("/img/generated-progressive-wide?w=1600&fmt=webp")
+    assert status == 200 and decoded(data).size == (1600, 800)
 
 
 REDIRECTS = {

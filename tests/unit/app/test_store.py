@@ -41,3 +41,18 @@ def test_a_missing_original_is_404_and_an_unreachable_store_503(s3, tmp_path):
         unreachable.get("images/x")
     assert failed.value.status in (404, 503)
     assert not unreachable.reachable()
+
+
+def test_a_derived_copy_is_made_once_and_kept_beside_the_original(s3, tmp_path):
+    s3.put_object(Bucket="originals", Key="images/big", Body=b"original bytes")
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=10_000)
+    made = []
+
+    def make(original: bytes) -> bytes:
+        made.append(original)
+        return original.upper()
+
+    assert store.derived("images/big", "upper-v1", make) == b"ORIGINAL BYTES"
+    assert store.derived("images/big", "upper-v1", make) == b"ORIGINAL BYTES"
+    assert made == [b"original bytes"]  # made once; the second answer came from the disk cache
+    assert store.derived("images/big", "upper-v2", make) == b"ORIGINAL BYTES" and len(made) == 2

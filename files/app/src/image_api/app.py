@@ -22,7 +22,18 @@ from .openapi import openapi_document
 from .queries import SEARCH_PARAMETERS, bounded_int, checked_image_id, encode_cursor, parse_search
 from .query_string import parse_query_string
 from .render_slot import Busy, estimated_bytes, large_render_slot
-from .resize import CONTENT_TYPES, VARIANT_PARAMETERS, canonical_query, parse_variant, query_text, render, resolved
+from .resize import (
+    CONTENT_TYPES,
+    RENDER_COPY_NAME,
+    VARIANT_PARAMETERS,
+    canonical_query,
+    make_render_copy,
+    parse_variant,
+    query_text,
+    render,
+    resolved,
+    uses_render_copy,
+)
 from .signing import SIGNATURE_PARAMETER, signature, signature_matches
 from .store import OriginalStore
 
@@ -226,11 +237,15 @@ class ImageApi:
             raise ApiError(503, "store_unavailable", "no image store is configured")
         original = self.store.get(entry["key"])
         variant = resolved(original, variant, preferred, self.settings)
+        displayed = (entry["width"], entry["height"])
+        source, size = original, None
+        if uses_render_copy(original, displayed, variant):
+            source, size = self.store.derived(entry["key"], RENDER_COPY_NAME, make_render_copy), displayed
         large = estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes
         lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
         turn = large_render_slot(lock_file, self.settings.large_render_wait_seconds) if large else nullcontext()
         with turn:
-            data = render(original, variant, self.settings, focus_point(entry["focus"]))
+            data = render(source, variant, self.settings, focus_point(entry["focus"]), size)
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
     def page(self, filename: str = "index.html"):

@@ -50,6 +50,15 @@ VIPS_SOURCE_FORMATS = ("PNG", "WEBP")
 VIPS_OVERSAMPLE = 2.0
 VIPS_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+# A progressive JPEG decodes slowly even at a reduced DCT scale: each of its scans is entropy-
+# decoded whole, whatever the scale (about half of naive Pillow's time). Variants of one up to
+# RENDER_COPY_EDGE / 2 on their long edge are rendered from its render copy instead: a baseline JPEG
+# at RENDER_COPY_EDGE on its long edge (same orientation tag and ICC profile), made once per
+# instance and kept in the disk cache beside the original (store.OriginalStore.derived). Every
+# variant that can come from the copy does, the first one too, so all instances answer alike.
+RENDER_COPY_EDGE = 2048
+RENDER_COPY_QUALITY = 92
+RENDER_COPY_NAME = "render-copy-v1"
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,36 @@ def _open(data: bytes, settings: Settings) -> Image.Image:
     if image.width * image.height > settings.max_source_pixels:
         raise ApiError(422, "unprocessable_image", "the original exceeds the source pixel ceiling")
     return image
+
+
+def uses_render_copy(data: bytes, displayed: tuple[int, int], variant: Variant) -> bool:
+    """Whether this variant of this original comes from its render copy (a large progressive
+    JPEG, a variant at most half the copy's long edge)."""
+    if max(displayed) <= RENDER_COPY_EDGE or 2 * max(target_size(displayed, variant)) > RENDER_COPY_EDGE:
+        return False
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (OSError, Image.DecompressionBombError):
+        return False  # render() answers the 422
+    return image.format == "JPEG" and bool(image.info.get("progressive") or image.info.get("progression"))
+
+
+def make_render_copy(data: bytes) -> bytes:
+    """The original as a baseline JPEG at RENDER_COPY_EDGE on its long edge, keeping its EXIF
+    orientation and ICC profile (render() applies them as it does to the original)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        scale = RENDER_COPY_EDGE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image.draft(image.mode if image.mode in ("RGB", "L", "CMYK") else "RGB", size)
+        copy = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+        options = {"icc_profile": image.info.get("icc_profile"), "exif": image.info.get("exif")}
+        output = io.BytesIO()
+        copy.save(output, "JPEG", quality=RENDER_COPY_QUALITY, subsampling=0, progressive=False,
+                  **{name: value for name, value in options.items() if value})  # fmt: skip
+    except (OSError, ValueError, SyntaxError) as error:
+        raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
+    return output.getvalue()
 
 
 def undecodable(error: pyvips.Error) -> ApiError:
@@ -341,14 +380,22 @@ def crop_box(
     return detail_box(image, target)
 
 
-def render(data: bytes, variant: Variant, settings: Settings, focus: tuple[float, float] | None = None) -> bytes:
-    """The variant's bytes; focus is the image's focal point (x, y in 0..1 as displayed), if any."""
+def render(
+    data: bytes,
+    variant: Variant,
+    settings: Settings,
+    focus: tuple[float, float] | None = None,
+    displayed: tuple[int, int] | None = None,
+) -> bytes:
+    """The variant's bytes; focus is the image's focal point (x, y in 0..1 as displayed), if any.
+    displayed: the original's size as displayed, when data is its render copy (the output size
+    comes from the original's, so the copy changes no variant's dimensions)."""
     image = _open(data, settings)
     frames = getattr(image, "n_frames", 1)
     by_vips = frames == 1 and image.format in VIPS_SOURCE_FORMATS
     turned = orientation(data) in TURNED if by_vips else exif_orientation(image) in TURNED
     shown = (image.height, image.width) if turned else image.size
-    width, height = target_size(shown, variant)
+    width, height = target_size(displayed or shown, variant)
     if width * height > settings.max_output_pixels:
         raise bad_request(f"{width}x{height} exceeds the {settings.max_output_pixels} pixel ceiling")
     # The budget bounds both ends: every source frame is decoded whole, every output frame encoded.

@@ -9,6 +9,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ApiError
@@ -42,6 +43,20 @@ class OriginalStore:
             raise ApiError(
                 503, "store_unavailable", f"the image store did not answer: {type(error).__name__}"
             ) from None
+        self._put(path, data)
+        return data
+
+    def derived(self, key: str, name: str, make: Callable[[bytes], bytes]) -> bytes:
+        """What make() derives from the original at key (named name, which changes with the way it
+        is made), from the disk cache or made now and kept there, evicted like the originals."""
+        path = self._path(f"{key}#{name}")
+        try:
+            data = path.read_bytes()
+            os.utime(path)
+            return data
+        except FileNotFoundError:
+            pass  # not made yet on this instance: make it below
+        data = make(self.get(key))
         self._put(path, data)
         return data
 
