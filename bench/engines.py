@@ -11,6 +11,9 @@ made from a demo photo), a 400 px WebP variant is rendered by:
   format allows it, then a WebP save at the same quality.
 Time is the best of a few runs; peak memory is the maximum resident size of a fresh process that
 renders once (ru_maxrss of a child), minus that of a child that only imports the engine.
+Then a t3.small's workers (5 processes of 2 threads) all render the large sources at once, with
+and without the instance's large-render slot (render_slot.py): their summed peak resident memory
+against the instance's 2 GiB.
 Writes .state/bench/engines.json. Issue 17's goals: >= 3x naive on every JPEG, peak memory per
 render <= 1/4 of naive on the 36 MP PNG and WebP.
 
@@ -118,6 +121,70 @@ def large_sources(folder: Path) -> dict[str, Path]:
     return made
 
 
+# A t3.small as the image_api role runs it: 2 vCPUs, so 5 gunicorn workers of 2 threads (10
+# renders at once), in 2 GiB.
+INSTANCE = {"type": "t3.small", "memory_mb": 2048, "workers": 5, "threads": 2}
+# One worker process: each thread renders every source once (starting at its own offset), taking
+# the instance's large-render slot as the API does (app.py), or not when the slot is off.
+WORKER = """
+import sys, threading
+from contextlib import nullcontext
+from pathlib import Path
+sys.path.insert(0, {app!r})
+from image_api.config import Settings
+from image_api.render_slot import estimated_bytes, large_render_slot
+from image_api.resize import Variant, render
+from PIL import Image
+settings = Settings(catalog_file="x", max_source_pixels=100_000_000)
+sources = [Path(p) for p in {sources!r}]
+lock, use_slot = Path({lock!r}), {use_slot!r}
+
+def job(offset):
+    for step in range(len(sources)):
+        path = sources[(offset + step) % len(sources)]
+        data = path.read_bytes()
+        with Image.open(path) as image:
+            kind, size = image.format.lower(), image.size
+        large = use_slot and estimated_bytes(kind, *size) > settings.large_render_bytes
+        with large_render_slot(lock, 600) if large else nullcontext():
+            render(data, Variant({width}, None, "contain", "webp", {quality}), settings)
+
+threads = [threading.Thread(target=job, args=(n + {first},)) for n in range({threads})]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"""
+
+
+def resident_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # exited
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
+
+
+def instance_memory(sources: list[Path], folder: Path, use_slot: bool) -> dict:
+    """Peak resident memory of an instance's workers all rendering the large sources at once."""
+    workers = []
+    for worker in range(INSTANCE["workers"]):
+        script = WORKER.format(app=str(APP_SOURCE), sources=[str(s) for s in sources], lock=str(folder / "slot.lock"),
+                               use_slot=use_slot, width=WIDTH, quality=QUALITY, threads=INSTANCE["threads"],
+                               first=worker * INSTANCE["threads"])  # fmt: skip
+        workers.append(subprocess.Popen([sys.executable, "-c", script]))
+    started, peak = time.monotonic(), 0.0
+    while any(worker.poll() is None for worker in workers):
+        peak = max(peak, resident_mb([worker.pid for worker in workers]))
+        time.sleep(0.05)
+    if any(worker.returncode for worker in workers):
+        raise RuntimeError("a worker failed")
+    return {"peak_mb": round(peak), "seconds": round(time.monotonic() - started, 1)}
+
+
 def measure(name: str, source: Path, repeats: int) -> dict:
     row: dict = {"source": name, "bytes": source.stat().st_size}
     for engine, code in RENDER.items():
@@ -143,7 +210,11 @@ def main() -> None:
     started = time.time()
     sources = {**SOURCES, **large_sources(out / "engines")}
     rows = [measure(name, path, args.repeats) for name, path in sources.items()]
-    report = {"width": WIDTH, "quality": QUALITY, "rows": rows, "seconds": round(time.time() - started)}
+    large = [path for name, path in sources.items() if name.endswith("36mp")] + list(SOURCES.values())
+    instance = {"instance": INSTANCE, "with_slot": instance_memory(large, out / "engines", use_slot=True),
+                "without_slot": instance_memory(large, out / "engines", use_slot=False)}  # fmt: skip
+    report = {"width": WIDTH, "quality": QUALITY, "rows": rows, "instance_memory": instance,
+              "seconds": round(time.time() - started)}  # fmt: skip
     (out / "engines.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"{'source':<18}{'naive ms':>10}{'api ms':>9}{'vips ms':>9}{'api x':>7}{'vips x':>8}"
           f"{'naive MB':>10}{'api MB':>8}{'vips MB':>9}{'api once ms':>13}")  # fmt: skip
@@ -153,6 +224,13 @@ def main() -> None:
             f"{row['api_speedup']:>7}{row['pyvips_speedup']:>8}{row['naive']['peak_mb']:>10}"
             f"{row['api']['peak_mb']:>8}{row['pyvips']['peak_mb']:>9}{row['api']['once_per_image_ms']:>13}"
         )
+    print(
+        f"{INSTANCE['type']} ({INSTANCE['workers']} workers x {INSTANCE['threads']} threads, "
+        f"{INSTANCE['memory_mb']} MB): "
+        f"every large source rendered by every thread at once peaks at {instance['with_slot']['peak_mb']} MB with "
+        f"the large-render slot ({instance['with_slot']['seconds']} s), {instance['without_slot']['peak_mb']} MB "
+        f"without ({instance['without_slot']['seconds']} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -201,9 +201,11 @@ def ttl_lines(behavior: dict) -> list[str]:
     maximum = int(behavior.get("MaxTTL", 31536000))
     if maximum == 0:
         return ["proxy_cache off;"]
-    lines = []
+    # The cache key is the behavior's alone, as on CloudFront: an origin's Vary does not split it
+    # (NGINX would key variants on the viewer's raw headers, hiding a header missing from the key).
+    lines = ["proxy_ignore_headers Vary;"]
     if minimum == maximum:
-        lines.append("proxy_ignore_headers Cache-Control Expires;")
+        lines = ["proxy_ignore_headers Cache-Control Expires Vary;"]
         default = minimum
     lines += [
         f"proxy_cache_valid 200 203 204 206 300 301 302 410 {default}s;",
@@ -237,6 +239,9 @@ def render_behavior(behavior: dict, origins: dict[str, dict], settings: EdgeSett
         timeout = int((origin.get("CustomOriginConfig") or {}).get("OriginReadTimeout", 30))
         lines.append(f"    proxy_read_timeout {timeout}s;")
     lines.append(f"    proxy_set_header Host {origin['DomainName']};")
+    # Here, not in the server block: a location's own proxy_set_header lines replace the server's.
+    # Keepalive to the origin, and no compression from it (the edge compresses for the viewer).
+    lines += ['    proxy_set_header Connection "";', '    proxy_set_header Accept-Encoding "";']
     lines += ["    " + line for line in header_lines(forwarded, function_arn)]
     for header in items(origin.get("CustomHeaders")):
         lines.append(f'    proxy_set_header {header["HeaderName"]} "{header["HeaderValue"]}";')
@@ -304,8 +309,6 @@ http {{
     server {{
         listen {settings.listen_host}:{settings.listen_port} reuseport;
         proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Accept-Encoding "";
         proxy_cache edge;
         proxy_cache_lock on;
         proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;

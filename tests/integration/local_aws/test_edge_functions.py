@@ -3,7 +3,8 @@ lists, as CloudFront does, with a real NGINX (njs) and a real origin.
 
 The /img/* behavior runs roles/cdn/files/image_format.js on viewer requests and lists Accept: a
 fmt=auto request reaches the origin with Accept reduced to image/avif, image/webp or nothing, and
-the edge keeps one cache entry per reduced value, however many ways browsers spell their Accept.
+the edge keeps one cache entry per reduced value, however many ways browsers spell their Accept
+(the origin's Vary: Accept does not split it further, as it does not on CloudFront).
 Other behaviors list no header, so the origin never sees the viewer's Accept there (CloudFront
 removes it), and a function that fails answers 503 (as CloudFront does).
 """
@@ -54,6 +55,7 @@ def serve_echo(port: int) -> http.server.ThreadingHTTPServer:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Cache-Control", "public, max-age=3600")
+            self.send_header("Vary", "Accept")  # as the image API answers fmt=auto: not part of the key
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

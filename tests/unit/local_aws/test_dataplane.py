@@ -116,7 +116,8 @@ def test_cache_keys_follow_the_forwarded_query_strings():
 def test_ttls_follow_the_behavior():
     assert edge.ttl_lines({"MinTTL": 0, "DefaultTTL": 30, "MaxTTL": 0}) == ["proxy_cache off;"]
     fixed = edge.ttl_lines({"MinTTL": 60, "DefaultTTL": 60, "MaxTTL": 60})
-    assert fixed[0] == "proxy_ignore_headers Cache-Control Expires;"
+    assert fixed[0] == "proxy_ignore_headers Cache-Control Expires Vary;"
+    assert edge.ttl_lines({"MinTTL": 0, "DefaultTTL": 60, "MaxTTL": 600})[0] == "proxy_ignore_headers Vary;"
     assert "proxy_cache_valid 200 203 204 206 300 301 302 410 60s;" in fixed
 
 
