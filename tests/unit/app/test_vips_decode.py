@@ -1,4 +1,4 @@
-"""PNG and WebP originals are decoded by libvips (resize.decode_with_vips): upright, 8 bits a
+"""PNG and WebP originals are decoded by libvips (resize.decode_with_vips): 8 bits a
 channel, transparency kept, the ICC profile passed on, at a bounded scale, and a broken file is a
 422 (never a 500)."""
 
@@ -68,8 +68,8 @@ def test_palette_transparency_is_kept():
 
 def test_libvips_reduces_only_to_twice_the_scale_the_variant_needs():
     large = encoded(Image.new("RGB", (2000, 1000), (10, 120, 40)), "PNG")
-    assert decode_with_vips(large, (2000, 1000), (100, 50)).size == (200, 100)
+    assert decode_with_vips(large, (2000, 1000), (100, 50), None).size == (200, 100)
     assert VIPS_OVERSAMPLE == 2.0
     # A cover crop needs the larger of the two scales; nothing is enlarged.
-    assert decode_with_vips(large, (2000, 1000), (100, 100)).size == (400, 200)
-    assert decode_with_vips(large, (2000, 1000), (1600, 1600)).size == (2000, 1000)
+    assert decode_with_vips(large, (2000, 1000), (100, 100), None).size == (400, 200)
+    assert decode_with_vips(large, (2000, 1000), (1600, 1600), None).size == (2000, 1000)

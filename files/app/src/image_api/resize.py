@@ -10,6 +10,7 @@ import bisect
 import hashlib
 import io
 import math
+import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -237,24 +238,33 @@ def exif_orientation(image: Image.Image) -> int:
         raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
 
 
-def orientation(data: bytes) -> int:
-    """The EXIF orientation libvips reads from the header (1 when none), without decoding pixels:
-    Pillow's getexif() decodes a whole PNG to look for an eXIf chunk after the pixels."""
+def header_orientation(image: Image.Image) -> int:
+    """The EXIF orientation in the metadata Pillow read with the header (1 when none): a PNG's
+    eXIf chunk before its pixels, a WebP's EXIF chunk. (getexif() decodes a whole PNG to look for
+    an eXIf chunk after the pixels too.)"""
+    exif = image.info.get("exif")
+    if not exif:
+        return 1
+    parsed = Image.Exif()
     try:
-        header = pyvips.Image.new_from_buffer(data, "")
-        return int(header.get("orientation")) if header.get_typeof("orientation") else 1
-    except pyvips.Error as error:
-        raise undecodable(error) from None
+        parsed.load(exif)
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return 1  # unreadable EXIF: shown as stored
+    orientation = parsed.get(0x0112, 1)
+    return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
 
 
-def decode_with_vips(data: bytes, shown: tuple[int, int], target: tuple[int, int]) -> Image.Image:
+def decode_with_vips(data: bytes, stored: tuple[int, int], target: tuple[int, int], exif: bytes | None) -> Image.Image:
     """The original reduced by libvips to VIPS_OVERSAMPLE times the scale the target needs (never
-    enlarged), upright, as an 8-bit Pillow image carrying the original's ICC profile."""
-    scale = min(1.0, VIPS_OVERSAMPLE * max(target[0] / shown[0], target[1] / shown[1]))
-    box = (max(1, math.ceil(shown[0] * scale)), max(1, math.ceil(shown[1] * scale)))
+    enlarged; sizes as stored, before orientation), as an 8-bit Pillow image carrying the
+    original's ICC profile and EXIF, so the pipeline turns and converts it as it does a JPEG."""
+    scale = min(1.0, VIPS_OVERSAMPLE * max(target[0] / stored[0], target[1] / stored[1]))
+    box = (max(1, math.ceil(stored[0] * scale)), max(1, math.ceil(stored[1] * scale)))
     try:
         # The loader takes fail_on in the option string (as a thumbnail option it is not passed on).
-        image = pyvips.Image.thumbnail_buffer(data, box[0], height=box[1], size="down", option_string="fail_on=error")
+        image = pyvips.Image.thumbnail_buffer(
+            data, box[0], height=box[1], size="down", no_rotate=True, option_string="fail_on=error"
+        )
         if image.format != "uchar":
             image = image.cast("uchar", shift=image.format in ("ushort", "short"))
         if image.bands not in VIPS_MODES:
@@ -262,6 +272,8 @@ def decode_with_vips(data: bytes, shown: tuple[int, int], target: tuple[int, int
         decoded = Image.frombytes(VIPS_MODES[image.bands], (image.width, image.height), image.write_to_memory())
         if image.get_typeof("icc-profile-data"):
             decoded.info["icc_profile"] = image.get("icc-profile-data")
+        if exif:
+            decoded.info["exif"] = exif
     except pyvips.Error as error:
         raise undecodable(error) from None
     return decoded
@@ -393,7 +405,7 @@ def render(
     image = _open(data, settings)
     frames = getattr(image, "n_frames", 1)
     by_vips = frames == 1 and image.format in VIPS_SOURCE_FORMATS
-    turned = orientation(data) in TURNED if by_vips else exif_orientation(image) in TURNED
+    turned = (header_orientation(image) if by_vips else exif_orientation(image)) in TURNED
     shown = (image.height, image.width) if turned else image.size
     width, height = target_size(displayed or shown, variant)
     if width * height > settings.max_output_pixels:
@@ -404,7 +416,8 @@ def render(
         return render_animation(image, variant, settings, (width, height), focus)
     # Past the budget, or to a format without animation: the first frame, as a still.
     if by_vips:
-        image = decode_with_vips(data, shown, (width, height))  # upright already: no EXIF left
+        stored_target = (height, width) if turned else (width, height)
+        image = decode_with_vips(data, image.size, stored_target, image.info.get("exif"))
     elif image.format == "JPEG":
         # Decode at the smallest scale that stays at least as large as the target.
         request = (height, width) if turned else (width, height)
