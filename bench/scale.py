@@ -1,10 +1,11 @@
 """Benchmark: an instance's cold catalog load at scale, from the version's snapshot.
 
 For each size (generated entries, as bench/api.py makes them), a fresh process loads the snapshot
-the publisher writes (catalog_schema.snapshot_bytes) the way a worker does: read_snapshot (gunzip,
-parse, validate every entry), then the search and similar-image indexes. Reported: the snapshot's
+the publisher writes (catalog_schema.snapshot_bytes) the way a worker does (catalog.CatalogHolder):
+read_snapshot (gunzip, parse, validate every entry), shared repeated values, then the search and
+similar-image indexes. Reported: the snapshot's
 size, the seconds of each step, and the process's peak memory above a baseline child that only
-parsed the same snapshot with json.loads (the least any loader must do), with the ratio of the
+parsed the same snapshot's lines with json.loads (the least any loader must do), with the ratio of the
 load's time to that baseline's. Issue 18's goals at 1,000,000 entries: a cold load <= 30 s and
 index memory <= 1 GB per instance.
 Writes .state/bench/scale.json.
@@ -33,6 +34,7 @@ from image_api.catalog_schema import catalog_version, snapshot_bytes  # noqa: E4
 LOAD = """
 import gzip, json, resource, sys, time
 sys.path.insert(0, {app!r})
+from image_api.catalog import share_repeated_values
 from image_api.catalog_schema import read_snapshot
 from image_api.search import SearchIndex
 from image_api.similar import SimilarIndex
@@ -40,10 +42,10 @@ data = open(sys.argv[1], "rb").read()
 steps = {{}}
 start = time.perf_counter()
 if {baseline!r}:
-    entries = json.loads(gzip.decompress(data))["entries"]
+    entries = [json.loads(line) for line in gzip.decompress(data).splitlines()[1:]]
     steps["parse"] = time.perf_counter() - start
 else:
-    entries = read_snapshot(data, sys.argv[2])
+    entries = share_repeated_values(read_snapshot(data, sys.argv[2]))
     steps["read"] = time.perf_counter() - start
     mark = time.perf_counter()
     index = SearchIndex.build(entries)

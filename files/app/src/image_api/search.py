@@ -79,7 +79,7 @@ class SearchIndex:
         index = cls()
         for entry in entries:
             image_id = entry["image_id"]
-            index.entries[image_id] = dict(entry)
+            index.entries[image_id] = entry if isinstance(entry, dict) else dict(entry)  # read-only: shared
             for field_name, weight in FIELD_WEIGHTS:
                 value = entry.get(field_name, "")
                 texts = value if isinstance(value, list) else [value]
