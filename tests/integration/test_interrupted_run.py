@@ -17,6 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    KEY_PREFIX,
+    SNAPSHOT_PREFIX,
+    snapshot_key,
+)
+
 from tests.helpers.aws import LocalAws, StackCensus
 from tests.helpers.playbook import PROJECT_ROOT, run_playbook
 from tests.helpers.reliability import record
@@ -78,9 +84,10 @@ def test_an_endpoint_stopped_mid_run_then_a_rerun_converges(tmp_path):
         outputs = json.loads((PROJECT_ROOT / ".state" / STACK / "outputs.json").read_text())
         images = int(outputs["images"])
         keys = [item["Key"] for item in aws.client("s3").list_objects_v2(Bucket=outputs["bucket"]).get("Contents", [])]
-        image_keys = [key for key in keys if not key.startswith("releases/")]
+        image_keys = [key for key in keys if key.startswith(KEY_PREFIX)]
         items = aws.client("dynamodb").scan(TableName=outputs["table"], Select="COUNT")["Count"]
         assert images > 0 and len(image_keys) == images, f"{len(image_keys)} objects for {images} images"
+        assert [key for key in keys if key.startswith(SNAPSHOT_PREFIX)] == [snapshot_key(outputs["catalog_version"])]
         assert items == images + 1, "one item per image and the catalog version"
 
         again = run_playbook("site.yml", extra_vars=SETTINGS)
