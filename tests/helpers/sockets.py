@@ -1,4 +1,4 @@
-"""Which TCP addresses a set of processes listens on, read from /proc (Linux)."""
+"""TCP sockets in tests: which addresses a set of processes listens on (read from /proc, Linux), and a free port."""
 
 from __future__ import annotations
 
@@ -80,3 +80,10 @@ def uid_of(pid: int) -> int:
 
 def command_of(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,14 +18,9 @@ import pytest
 
 from local_aws.dataplane import balancer
 from local_aws.dataplane.stack import HealthCheck, Instance, Stack
+from tests.helpers.sockets import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy (make test-tools)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve(address: str, port: int, status: int) -> http.server.ThreadingHTTPServer:

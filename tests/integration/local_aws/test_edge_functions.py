@@ -15,7 +15,6 @@ import http.client
 import http.server
 import json
 import shutil
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import pytest
 
 from local_aws.dataplane import edge
 from tests.helpers.playbook import PROJECT_ROOT
+from tests.helpers.sockets import free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None or not edge.NJS_MODULE.exists(), reason="needs nginx and njs (make install)"
@@ -36,12 +36,6 @@ CHROME = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 FIREFOX = "image/avif,image/webp,*/*"
 SAFARI_14 = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"
 CURL = "*/*"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve_echo(port: int) -> http.server.ThreadingHTTPServer:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import shutil
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from local_aws.dataplane import edge
+from tests.helpers.sockets import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx (make install)")
 
@@ -31,12 +31,6 @@ ANSWERS = {
     "/img/temporary-with-header": (307, "public, max-age=86400"),
     "/img/moved": (301, None),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve_redirects(port: int) -> http.server.ThreadingHTTPServer:

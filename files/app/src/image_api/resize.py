@@ -45,8 +45,9 @@ AVIF_QUALITY_OFFSET = 15
 # Still PNG and WebP originals are decoded by libvips (pyvips; libvips from pyvips-binary, in the
 # wheelhouse): it shrinks WebP while decoding and streams PNG, where Pillow holds the whole decoded
 # image (a 36 MP WebP peaks near 560 MB under Pillow, a few tens of MB this way; bench/engines.py).
-# libvips only reduces, upright, to 8 bits a channel, to twice the scale the variant needs, keeping
-# the original's ICC profile; Pillow crops, converts to sRGB and finishes with Lanczos, as for JPEG.
+# libvips only reduces, as stored, to 8 bits a channel, to twice the scale the variant needs,
+# passing on the original's ICC profile and EXIF; Pillow turns, crops, converts to sRGB and finishes
+# with Lanczos, as for JPEG.
 VIPS_SOURCE_FORMATS = ("PNG", "WEBP")
 VIPS_OVERSAMPLE = 2.0
 VIPS_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -182,11 +183,19 @@ def resolved(data: bytes, variant: Variant, preferred: str, settings: Settings) 
     return replace(variant, fmt=automatic_format(preferred, _open(data, settings)))
 
 
+def undecodable(error: Exception) -> ApiError:
+    """A decoder's refusal (Pillow's or libvips's) as the API's 422; the last line of libvips's
+    message says what failed."""
+    lines = str(error).strip().splitlines()
+    reason = lines[-1].strip() if lines else type(error).__name__
+    return ApiError(422, "unprocessable_image", f"the original cannot be decoded: {reason}")
+
+
 def _open(data: bytes, settings: Settings) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data))
     except (OSError, Image.DecompressionBombError) as error:
-        raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
+        raise undecodable(error) from None
     if image.width * image.height > settings.max_source_pixels:
         raise ApiError(422, "unprocessable_image", "the original exceeds the source pixel ceiling")
     return image
@@ -218,16 +227,8 @@ def make_render_copy(data: bytes) -> bytes:
         copy.save(output, "JPEG", quality=RENDER_COPY_QUALITY, subsampling=0, progressive=False,
                   **{name: value for name, value in options.items() if value})  # fmt: skip
     except (OSError, ValueError, SyntaxError) as error:
-        raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
+        raise undecodable(error) from None
     return output.getvalue()
-
-
-def undecodable(error: pyvips.Error) -> ApiError:
-    """libvips's refusal as the API's 422 (its last line says what failed)."""
-    lines = str(error).strip().splitlines()
-    return ApiError(
-        422, "unprocessable_image", f"the original cannot be decoded: {lines[-1].strip() if lines else 'libvips'}"
-    )
 
 
 def exif_orientation(image: Image.Image) -> int:
@@ -235,7 +236,7 @@ def exif_orientation(image: Image.Image) -> int:
     try:
         return image.getexif().get(0x0112, 1)
     except (OSError, SyntaxError, ValueError) as error:  # Pillow decodes a whole PNG to find its EXIF
-        raise ApiError(422, "unprocessable_image", f"the original cannot be decoded: {error}") from None
+        raise undecodable(error) from None
 
 
 def header_orientation(image: Image.Image) -> int:
