@@ -3,14 +3,16 @@
 For each source kind (the demo's large baseline and progressive JPEGs, and a 36 MP PNG and WebP
 made from a demo photo), a 400 px WebP variant is rendered by:
 - naive Pillow: full decode, resize, encode (the baseline of every ratio);
-- the API's renderer (image_api.resize.render: JPEG decoded by Pillow in draft mode; PNG and WebP
+- the API's renderer (image_api.resize.render, reading the original from its file as the API reads
+  its disk cache: JPEG decoded by Pillow in draft mode; PNG and WebP
   reduced by libvips to twice the target's scale, then Pillow's Lanczos and encoder; a large
   progressive JPEG from its render copy, made once per image and instance and timed apart as
   once_per_image_ms, as the API keeps it in its disk cache);
 - plain pyvips (libvips from pyvips-binary): thumbnail_buffer, which shrinks on load where the
   format allows it, then a WebP save at the same quality.
 Time is the best of a few runs; peak memory is the maximum resident size of a fresh process that
-renders once (ru_maxrss of a child), minus that of a child that only imports the engine.
+renders once (ru_maxrss of a child), minus that of a child that only imports the engine (both have
+read the original into memory first, so its bytes count in neither figure).
 Then a t3.small's workers (5 processes of 2 threads) all render the large sources at once, with
 and without the instance's large-render slot (render_slot.py): their summed peak resident memory
 against the instance's 2 GiB.
@@ -50,7 +52,8 @@ image.convert("RGB").resize(({width}, height), Image.Resampling.LANCZOS).save(ou
 """,
     "api": """
 if COPY is None:
-    render(data, VARIANT, SETTINGS)
+    with open(SOURCE_PATH, "rb") as original:  # as the API reads it from its disk cache
+        render(original, VARIANT, SETTINGS)
 else:
     render(COPY, VARIANT, SETTINGS, displayed=SHOWN)
 """,
@@ -88,7 +91,8 @@ def child(source: Path, code: str, repeats: int, setup: str = "") -> dict:
     script = f"""
 import io, resource, sys, time, json
 sys.path.insert(0, {str(APP_SOURCE)!r})
-data = open({str(source)!r}, "rb").read()
+SOURCE_PATH = {str(source)!r}
+data = open(SOURCE_PATH, "rb").read()
 exec(compile({setup!r}, "setup", "exec"))
 setup_seconds = globals().get("ONCE_SECONDS", 0.0)
 best = None
@@ -143,12 +147,11 @@ lock, use_slot = Path({lock!r}), {use_slot!r}
 def job(offset):
     for step in range(len(sources)):
         path = sources[(offset + step) % len(sources)]
-        data = path.read_bytes()
         with Image.open(path) as image:
             kind, size = image.format.lower(), image.size
         large = use_slot and estimated_bytes(kind, *size) > settings.large_render_bytes
-        with large_render_slot(lock, 600) if large else nullcontext():
-            render(data, Variant({width}, None, "contain", "webp", {quality}), settings)
+        with large_render_slot(lock, 600) if large else nullcontext(), path.open("rb") as original:
+            render(original, Variant({width}, None, "contain", "webp", {quality}), settings)
 
 threads = [threading.Thread(target=job, args=(n + {first},)) for n in range({threads})]
 for thread in threads:

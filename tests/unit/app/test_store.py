@@ -56,3 +56,43 @@ def test_a_derived_copy_is_made_once_and_kept_beside_the_original(s3, tmp_path):
     assert store.derived("images/big", "upper-v1", make) == b"ORIGINAL BYTES"
     assert made == [b"original bytes"]  # made once; the second answer came from the disk cache
     assert store.derived("images/big", "upper-v2", make) == b"ORIGINAL BYTES" and len(made) == 2
+
+
+def test_an_original_is_opened_from_the_cache_and_stays_readable_when_evicted(s3, tmp_path):
+    body = os.urandom(3 * (1 << 20) + 5)  # more than one fetch chunk
+    s3.put_object(Bucket="originals", Key="images/large", Body=body)
+    s3.put_object(Bucket="originals", Key="images/other", Body=b"x" * 100)
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=len(body))
+    with store.open("images/large") as fetched:
+        assert fetched.read() == body
+    assert store._path("images/large").read_bytes() == body  # kept whole in the cache
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".incoming-")]
+    with store.open("images/large") as cached:
+        store.get("images/other")  # over the bound: the large one, least recently used, goes
+        assert not store._path("images/large").exists()
+        cached.seek(0)
+        assert cached.read() == body  # still readable through the open file
+
+
+def test_a_fetch_that_fails_midway_leaves_no_partial_file(s3, tmp_path):
+    s3.put_object(Bucket="originals", Key="images/cut", Body=b"y" * 5000)
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=100_000)
+    real_get = s3.get_object
+
+    def cut_off(**request):
+        answer = real_get(**request)
+
+        def chunks(size):
+            yield answer["Body"].read(100)
+            raise ConnectionResetError("the connection dropped")
+
+        answer["Body"].iter_chunks = chunks
+        return answer
+
+    s3.get_object = cut_off
+    with pytest.raises(ApiError) as failed:
+        store.open("images/cut")
+    assert failed.value.status == 503
+    assert list(tmp_path.iterdir()) == []  # neither a cached file nor a temporary one
+    s3.get_object = real_get
+    assert store.get("images/cut") == b"y" * 5000

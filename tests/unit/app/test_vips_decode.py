@@ -73,3 +73,15 @@ def test_libvips_reduces_only_to_twice_the_scale_the_variant_needs():
     # A cover crop needs the larger of the two scales; nothing is enlarged.
     assert decode_with_vips(large, (2000, 1000), (100, 100), None).size == (400, 200)
     assert decode_with_vips(large, (2000, 1000), (1600, 1600), None).size == (2000, 1000)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_original_read_from_a_file_renders_as_from_its_bytes(fmt, tmp_path):
+    image = Image.effect_noise((600, 400), 60).convert("RGB")
+    data = encoded(image, fmt)
+    (tmp_path / "original").write_bytes(data)
+    variant = Variant(120, None, "contain", "png", 80)
+    with (tmp_path / "original").open("rb") as handle:
+        handle.seek(17)  # wherever the file stands, each decoder reads it from the top
+        from_file = render(handle, variant, SETTINGS)
+    assert from_file == render(data, variant, SETTINGS)

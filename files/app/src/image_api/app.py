@@ -235,17 +235,18 @@ class ImageApi:
             return bottle.HTTPResponse(status=304, headers=headers)
         if self.store is None:
             raise ApiError(503, "store_unavailable", "no image store is configured")
-        original = self.store.get(entry["key"])
-        variant = resolved(original, variant, preferred, self.settings)
-        displayed = (entry["width"], entry["height"])
-        source, size = original, None
-        if uses_render_copy(original, displayed, variant):
-            source, size = self.store.derived(entry["key"], RENDER_COPY_NAME, make_render_copy), displayed
-        large = estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes
-        lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
-        turn = large_render_slot(lock_file, self.settings.large_render_wait_seconds) if large else nullcontext()
-        with turn:
-            data = render(source, variant, self.settings, focus_point(entry["focus"]), size)
+        # The original is read from the disk cache as the decoders go, not held whole in memory.
+        with self.store.open(entry["key"]) as original:
+            variant = resolved(original, variant, preferred, self.settings)
+            displayed = (entry["width"], entry["height"])
+            source, size = original, None
+            if uses_render_copy(original, displayed, variant):
+                source, size = self.store.derived(entry["key"], RENDER_COPY_NAME, make_render_copy), displayed
+            large = estimated_bytes(entry["format"], entry["width"], entry["height"]) > self.settings.large_render_bytes
+            lock_file = Path(self.settings.cache_dir) / LARGE_RENDER_LOCK
+            turn = large_render_slot(lock_file, self.settings.large_render_wait_seconds) if large else nullcontext()
+            with turn:
+                data = render(source, variant, self.settings, focus_point(entry["focus"]), size)
         return bottle.HTTPResponse(data, status=200, headers={**headers, "Content-Type": CONTENT_TYPES[variant.fmt]})
 
     def page(self, filename: str = "index.html"):

@@ -13,6 +13,7 @@ import math
 import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 import pyvips
 from PIL import Image, ImageCms, ImageFilter, ImageOps, ImageSequence
@@ -61,6 +62,9 @@ TURNED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 RENDER_COPY_EDGE = 2048
 RENDER_COPY_QUALITY = 92
 RENDER_COPY_NAME = "render-copy-v1"
+# An original as bytes, or as an open file (store.OriginalStore.open: the disk cache's copy, read by
+# the decoders as they go, so a 41 MB PNG is not held in memory beside its pixels).
+Source = bytes | BinaryIO
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,16 @@ def renders_per_image(settings: Settings) -> int:
     return sum(len(NORMALISED_CHOICES) if v.fmt == AUTO else 1 for v in variant_space(settings))
 
 
-def resolved(data: bytes, variant: Variant, preferred: str, settings: Settings) -> Variant:
+def readable(source: Source) -> BinaryIO:
+    """The source as a file read from its start (an open file is rewound: each decoder reads it
+    from the top)."""
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    source.seek(0)
+    return source
+
+
+def resolved(data: Source, variant: Variant, preferred: str, settings: Settings) -> Variant:
     """The variant with fmt=auto replaced by the format this viewer gets for this original."""
     if variant.fmt != AUTO:
         return variant
@@ -191,9 +204,9 @@ def undecodable(error: Exception) -> ApiError:
     return ApiError(422, "unprocessable_image", f"the original cannot be decoded: {reason}")
 
 
-def _open(data: bytes, settings: Settings) -> Image.Image:
+def _open(data: Source, settings: Settings) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(readable(data))
     except (OSError, Image.DecompressionBombError) as error:
         raise undecodable(error) from None
     if image.width * image.height > settings.max_source_pixels:
@@ -201,13 +214,13 @@ def _open(data: bytes, settings: Settings) -> Image.Image:
     return image
 
 
-def uses_render_copy(data: bytes, displayed: tuple[int, int], variant: Variant) -> bool:
+def uses_render_copy(data: Source, displayed: tuple[int, int], variant: Variant) -> bool:
     """Whether this variant of this original comes from its render copy (a large progressive
     JPEG, a variant at most half the copy's long edge)."""
     if max(displayed) <= RENDER_COPY_EDGE or 2 * max(target_size(displayed, variant)) > RENDER_COPY_EDGE:
         return False
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(readable(data))
     except (OSError, Image.DecompressionBombError):
         return False  # render() answers the 422
     return image.format == "JPEG" and bool(image.info.get("progressive") or image.info.get("progression"))
@@ -255,7 +268,7 @@ def header_orientation(image: Image.Image) -> int:
     return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
 
 
-def decode_with_vips(data: bytes, stored: tuple[int, int], target: tuple[int, int], exif: bytes | None) -> Image.Image:
+def decode_with_vips(data: Source, stored: tuple[int, int], target: tuple[int, int], exif: bytes | None) -> Image.Image:
     """The original reduced by libvips to VIPS_OVERSAMPLE times the scale the target needs (never
     enlarged; sizes as stored, before orientation), as an 8-bit Pillow image carrying the
     original's ICC profile and EXIF, so the pipeline turns and converts it as it does a JPEG."""
@@ -263,9 +276,13 @@ def decode_with_vips(data: bytes, stored: tuple[int, int], target: tuple[int, in
     box = (max(1, math.ceil(stored[0] * scale)), max(1, math.ceil(stored[1] * scale)))
     try:
         # The loader takes fail_on in the option string (as a thumbnail option it is not passed on).
-        image = pyvips.Image.thumbnail_buffer(
-            data, box[0], height=box[1], size="down", no_rotate=True, option_string="fail_on=error"
-        )
+        # A file is read through its descriptor as libvips goes (PNG streams; WebP shrinks on load).
+        options = {"height": box[1], "size": "down", "no_rotate": True, "option_string": "fail_on=error"}
+        if isinstance(data, bytes):
+            image = pyvips.Image.thumbnail_buffer(data, box[0], **options)
+        else:
+            data.seek(0)
+            image = pyvips.Image.thumbnail_source(pyvips.Source.new_from_descriptor(data.fileno()), box[0], **options)
         if image.format != "uchar":
             image = image.cast("uchar", shift=image.format in ("ushort", "short"))
         if image.bands not in VIPS_MODES:
@@ -394,7 +411,7 @@ def crop_box(
 
 
 def render(
-    data: bytes,
+    data: Source,
     variant: Variant,
     settings: Settings,
     focus: tuple[float, float] | None = None,

@@ -11,8 +11,11 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ApiError
+
+FETCH_CHUNK_BYTES = 1 << 20
 
 
 class OriginalStore:
@@ -28,23 +31,44 @@ class OriginalStore:
         return self.cache_dir / hashlib.sha256(key.encode()).hexdigest()
 
     def get(self, key: str) -> bytes:
+        """The original at key, whole (see open for reading it as a file)."""
+        with self.open(key) as handle:
+            return handle.read()
+
+    def open(self, key: str) -> BinaryIO:
+        """The original at key as an open file in the disk cache, fetched from S3 in chunks when
+        it is not there (never whole in memory). The file stays readable while it is open, even
+        if the cache evicts it meanwhile; close it (with) when done."""
         path = self._path(key)
         try:
-            data = path.read_bytes()
-            os.utime(path)  # mark as recently used
-            return data
+            handle = path.open("rb")
+            os.utime(path)
+            return handle
         except FileNotFoundError:
             pass  # not cached yet: fetch it from S3 below
+        descriptor, temporary = tempfile.mkstemp(dir=self.cache_dir, prefix=".incoming-")
+        handle = os.fdopen(descriptor, "w+b")
         try:
-            data = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except self.s3.exceptions.NoSuchKey:
-            raise ApiError(404, "not_found", "the original is missing from the store") from None
-        except Exception as error:  # botocore network and service errors
-            raise ApiError(
-                503, "store_unavailable", f"the image store did not answer: {type(error).__name__}"
-            ) from None
-        self._put(path, data)
-        return data
+            try:
+                body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+                for chunk in body.iter_chunks(FETCH_CHUNK_BYTES):
+                    handle.write(chunk)
+            except self.s3.exceptions.NoSuchKey:
+                raise ApiError(404, "not_found", "the original is missing from the store") from None
+            except Exception as error:  # botocore network and service errors, mid-body too
+                raise ApiError(
+                    503, "store_unavailable", f"the image store did not answer: {type(error).__name__}"
+                ) from None
+            handle.flush()
+            os.replace(temporary, path)
+        except BaseException:
+            handle.close()
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        with self._lock:
+            self._evict()
+        handle.seek(0)
+        return handle
 
     def derived(self, key: str, name: str, make: Callable[[bytes], bytes]) -> bytes:
         """What make() derives from the original at key (named name, which changes with the way it
