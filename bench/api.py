@@ -86,6 +86,7 @@ def free_port() -> int:
 def start_api(catalog_file: Path, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(APP_SOURCE), "IMAGE_API_CONFIG": "/nonexistent",
            "IMAGE_API_CATALOG_FILE": str(catalog_file), "IMAGE_API_LOG_REQUESTS": "false",
+           "IMAGE_API_CACHE_DIR": str(catalog_file.parent / "api-cache"),
            "IMAGE_API_MAX_SEARCH_LIMIT": "100"}  # fmt: skip
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",

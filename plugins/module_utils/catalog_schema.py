@@ -94,6 +94,8 @@ class CatalogSchemaError(ValueError):
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():  # what NFKD and dropping non-ASCII would leave unchanged (most texts: fast)
+        return text.lower()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
@@ -312,6 +314,11 @@ def snapshot_bytes(version: str, entries: Iterable[Mapping]) -> bytes:
 def iter_snapshot(data: bytes, version: str) -> Iterator[dict]:
     """The entries of a snapshot as they are decompressed, validated; the snapshot must be of this
     version and hold as many entries as its header says (CatalogSchemaError otherwise)."""
+    return (entry for entry, _line in iter_snapshot_lines(data, version))
+
+
+def iter_snapshot_lines(data: bytes, version: str) -> Iterator[tuple[dict, bytes]]:
+    """As iter_snapshot, each entry with its line (its compact JSON, kept as the API's record)."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
             header = json.loads(stream.readline() or b"null")
@@ -323,7 +330,7 @@ def iter_snapshot(data: bytes, version: str) -> Iterator[dict]:
                 )
             count = 0
             for line in stream:
-                yield validate_entry(json.loads(line))
+                yield validate_entry(json.loads(line)), line
                 count += 1
     except CatalogSchemaError:
         raise

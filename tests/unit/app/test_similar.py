@@ -33,4 +33,4 @@ def test_an_image_is_never_its_own_match_and_unrelated_ones_stay_out():
 def test_candidates_per_source_are_capped():
     many = [entry(f"tagged-{n:05d}", tags=("common",), colours=("grey",)) for n in range(MAX_PER_SOURCE + 50)]
     index = SimilarIndex.build([entry("zz-probe", tags=("common",), colours=("grey",)), *many])
-    assert len(index._candidates(index.entries["zz-probe"])) == MAX_PER_SOURCE
+    assert len(index._candidates(index.entries.ordinal("zz-probe"))) == MAX_PER_SOURCE

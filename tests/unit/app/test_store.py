@@ -31,6 +31,15 @@ def test_originals_are_cached_and_the_cache_stays_within_its_bound(s3, tmp_path)
     assert store.get("images/4") == bytes([4]) * 400  # the newest copy was kept and is served locally
 
 
+def test_eviction_leaves_folders_in_the_cache_alone(s3, tmp_path):
+    (tmp_path / "catalog").mkdir()  # the API's shared catalog files live here (wsgi.CATALOG_FOLDER)
+    (tmp_path / "catalog" / "v1.catalog").write_bytes(b"x" * 5000)
+    s3.put_object(Bucket="originals", Key="images/a", Body=b"a" * 800)
+    store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=1000)
+    assert store.get("images/a") == b"a" * 800
+    assert (tmp_path / "catalog" / "v1.catalog").exists() and store._path("images/a").exists()
+
+
 def test_a_missing_original_is_404_and_an_unreachable_store_503(s3, tmp_path):
     store = OriginalStore(s3, "originals", str(tmp_path), cache_bytes=1000)
     with pytest.raises(ApiError) as missing:

@@ -1,6 +1,8 @@
 """The catalog in memory: loaded from the version's snapshot in the bucket (or, for a catalog
-published without one, by scanning the DynamoDB table; or from a JSON file) into a search index,
-and refreshed in the background when the table announces a new version, without blocking requests."""
+published without one, by scanning the DynamoDB table; or from a JSON file) into compact columns
+and the search and similar-image indexes over them, and refreshed in the background when the table
+announces a new version, without blocking requests. The snapshot's entries are indexed as they
+stream in (it holds them in id order), never all held as dicts at once."""
 
 from __future__ import annotations
 
@@ -8,39 +10,43 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import catalog_file
 from .catalog_schema import (
     CATALOG_ITEM_ID,
     CatalogSchemaError,
     from_item,
+    iter_snapshot_lines,
     read_catalog_item,
-    read_snapshot,
     validate_entry,
 )
-from .search import SearchIndex
+from .columns import CatalogColumns, ColumnsBuilder
+from .search import SearchIndex, SearchIndexBuilder
 from .similar import SimilarIndex
 
+# What a source gives: the entries in id order, each with its record (its compact JSON) when the
+# source has it.
+Entries = Iterable[tuple[dict, bytes | None]]
+
+
+def index_catalog(entries: Entries) -> tuple[CatalogColumns, SearchIndex, SimilarIndex]:
+    """The columns and indexes of entries given in strictly increasing id order (columns.OutOfOrder
+    otherwise), built in one pass as they come."""
+    columns_builder, search_builder = ColumnsBuilder(), SearchIndexBuilder()
+    for entry, record in entries:
+        search_builder.add(columns_builder.add(entry, record), entry)
+    columns = columns_builder.finish()
+    return columns, search_builder.finish(columns), SimilarIndex.of(columns)
+
+
+def in_id_order(entries: list[dict]) -> Entries:
+    return ((entry, None) for entry in sorted(entries, key=lambda entry: entry["image_id"]))
+
+
 LOG = logging.getLogger("image_api.catalog")
-
-
-# Entry values that repeat across a catalog (a handful of formats, colours, tag words): one string
-# object each instead of one per entry. With the search index holding the entries themselves (not
-# copies), a 100k-entry catalog takes about 0.7 of the memory it did (bench/scale.py).
-SHARED_FIELDS = ("format", "orientation", "content_type", "colour", "phash", "placeholder", "focus")
-SHARED_LISTS = ("tags", "colours")
-
-
-def share_repeated_values(entries: list[dict]) -> list[dict]:
-    """The entries, each repeated value replaced (in place) by one shared string object."""
-    canonical: dict[str, str] = {}
-    for entry in entries:
-        for name in SHARED_FIELDS:
-            entry[name] = canonical.setdefault(entry[name], entry[name])
-        for name in SHARED_LISTS:
-            entry[name] = [canonical.setdefault(value, value) for value in entry[name]]
-    return entries
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,13 @@ class TableSource:
     def version(self) -> str:
         return self.catalog()["version"]
 
-    def load(self) -> tuple[str, list[dict], int]:
+    def load(self) -> tuple[str, Entries, int]:
         catalog = self.catalog()
         if catalog["snapshot"] and self.s3 is not None and self.bucket:
             data = self.s3.get_object(Bucket=self.bucket, Key=catalog["snapshot"])["Body"].read()
-            return catalog["version"], read_snapshot(data, catalog["version"]), 0
-        return self.scan()
+            return catalog["version"], iter_snapshot_lines(data, catalog["version"]), 0
+        version, entries, malformed = self.scan()
+        return version, in_id_order(entries), malformed
 
     def scan(self) -> tuple[str, list[dict], int]:
         entries, malformed, version = [], 0, ""
@@ -98,18 +105,21 @@ class FileSource:
         stat = self.path.stat()
         return f"file-{stat.st_mtime_ns}-{stat.st_size}"
 
-    def load(self) -> tuple[str, list[dict], int]:
+    def load(self) -> tuple[str, Entries, int]:
         version = self.version()
         entries = [validate_entry(entry) for entry in json.loads(self.path.read_text(encoding="utf-8"))]
-        return version, entries, 0
+        return version, in_id_order(entries), 0
 
 
 class CatalogHolder:
-    """Holds the current catalog; swapping in a new one is a single reference assignment."""
+    """Holds the current catalog; swapping in a new one is a single reference assignment.
+    shared_dir: where the instance's workers share each version as one mapped file
+    (catalog_file.py); without it, this process builds and holds its own copy."""
 
-    def __init__(self, source, refresh_seconds: float) -> None:
+    def __init__(self, source, refresh_seconds: float, shared_dir: Path | None = None) -> None:
         self.source = source
         self.refresh_seconds = refresh_seconds
+        self.shared_dir = shared_dir
         self.current: LoadedCatalog | None = None
         self.last_error = ""
         self._stop = threading.Event()
@@ -117,17 +127,24 @@ class CatalogHolder:
 
     def load(self) -> bool:
         try:
-            version, entries, malformed = self.source.load()
-        except Exception as error:  # store errors keep the previous catalog
+            if self.shared_dir is None:
+                version, (columns, index, similar), malformed = self._build()
+            else:
+                version, (columns, index, similar), malformed = catalog_file.shared(
+                    self.shared_dir, self.source.version(), self._build
+                )
+        except Exception as error:  # store errors and bad snapshots keep the previous catalog
             self.last_error = f"{type(error).__name__}: {error}"
             LOG.warning("catalog load failed: %s", self.last_error)
             return False
-        entries = share_repeated_values(entries)
-        index, similar = SearchIndex.build(entries), SimilarIndex.build(entries)
         self.current = LoadedCatalog(version, index, time.time(), malformed, similar)
         self.last_error = ""
-        LOG.info("catalog %s loaded: %d entries, %d malformed", version or "(none)", len(entries), malformed)
+        LOG.info("catalog %s loaded: %d entries, %d malformed", version or "(none)", len(columns), malformed)
         return True
+
+    def _build(self) -> catalog_file.Built:
+        version, entries, malformed = self.source.load()
+        return version, index_catalog(entries), malformed  # a snapshot is read as it is indexed
 
     def refresh_if_changed(self) -> bool:
         try:
@@ -140,6 +157,9 @@ class CatalogHolder:
         return self.load()
 
     def start(self) -> None:
+        """Loads the catalog (unless loaded already), then refreshes it, in a thread of its own:
+        a worker serves (503 not_ready until the first load) at once, however long the load takes
+        (gunicorn stops a worker that is silent for its timeout, 30 s, while it starts)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="catalog-refresh", daemon=True)
             self._thread.start()
@@ -148,5 +168,7 @@ class CatalogHolder:
         self._stop.set()
 
     def _run(self) -> None:
+        if self.current is None:
+            self.load()
         while not self._stop.wait(self.refresh_seconds):
             self.refresh_if_changed()

@@ -11,23 +11,32 @@ matching most words); then fewer typos; then the summed weights; then the id. A 
 match only through typos is flagged ``fuzzy`` with the corrected query as the suggestion. When no
 word matches at all, each is replaced by the closest catalog word by trigram similarity (a last
 resort past the typo budget) and the search is run again, flagged the same way.
+
+The index works on ordinals (an entry's place by id, columns.py) and keeps each word's postings as
+arrays of them, grouped by weight, so a million entries fit in a few hundred MB; ids and entries
+are looked up only for the page an answer shows.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 
 from .catalog_schema import text_tokens
+from .columns import EMPTY, CatalogColumns, EntryRecords, Groups
 from .typos import TypoIndex, trigrams, typo_budget
 
 # Colour names (the palette's, named at publish) count low: "blue car" ranks a blue car tagged
 # blue above one that merely is blue, and the colour= filter is the strict form.
 FIELD_WEIGHTS = (("tags", 3.0), ("title", 2.0), ("image_id", 1.0), ("colours", 0.5))
-# Facet name -> the entry field its values come from (a list or one value).
-FACET_FIELDS = {"tags": "tags", "colour": "colours", "format": "format", "orientation": "orientation"}
+SINGLE_VALUED = ("format", "orientation")  # facets with one value an entry (the others are lists)
+WEIGHT_LEVELS = tuple(sorted({weight for _, weight in FIELD_WEIGHTS}, reverse=True))
 FACET_VALUES = 20  # values per facet in an answer, most frequent first
 PREFIX_FACTOR = 0.5
 TYPO_FACTORS = {1: 0.6, 2: 0.4}
@@ -42,11 +51,42 @@ def similarity(left: str, right: str) -> float:
 
 
 @dataclass(frozen=True)
+class Postings:
+    """The entries a catalog word is found in: their ordinals grouped by the word's weight in them
+    (highest first), each group sorted, so the word's list is in rank order and each group
+    bisectable. ordinals is the index's shared sequence; groups say where this word's are."""
+
+    ordinals: Sequence[int]
+    groups: tuple[tuple[float, int, int], ...]  # (weight, start, end) in ordinals
+
+    def __len__(self) -> int:
+        return sum(end - start for _, start, end in self.groups)
+
+    def members(self) -> Iterator[Sequence[int]]:
+        return (self.ordinals[start:end] for _, start, end in self.groups)  # type: ignore[misc]
+
+    def weight_of(self, ordinal: int) -> float | None:
+        for weight, start, end in self.groups:
+            place = bisect.bisect_left(self.ordinals, ordinal, start, end)
+            if place < end and self.ordinals[place] == ordinal:
+                return weight
+        return None
+
+    def ranked(self) -> Iterator[tuple[float, int]]:
+        """(weight, ordinal), highest weight first, then by ordinal (by id)."""
+        for weight, start, end in self.groups:
+            for place in range(start, end):
+                yield weight, self.ordinals[place]
+
+
+@dataclass(frozen=True)
 class Source:
-    """A catalog word that a query word matches: at what factor its weights count, with how many typos."""
+    """A catalog word that a query word matches: at what factor its weights count, with how many
+    typos, and its postings."""
 
     word: str
     factor: float
+    postings: Postings = field(compare=False, repr=False)
     typos: int = 0
 
 
@@ -62,46 +102,57 @@ class SearchResult:
 
 @dataclass
 class SearchIndex:
-    """Built once per catalog version; read-only afterwards (safe to share between threads)."""
+    """Built once per catalog version; read-only afterwards (safe to share between threads). Its
+    numbers are flat sequences (catalog_file.py maps them from a file the workers share); the word
+    lookups (numbers, trigrams) are made per process from the vocabulary."""
 
-    entries: dict[str, dict] = field(default_factory=dict)
-    weights: dict[str, dict[str, float]] = field(default_factory=dict)  # word -> image_id -> weight
-    vocabulary: list[str] = field(default_factory=list)  # sorted words, for prefix lookups
-    by_trigram: dict[str, set[str]] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)  # every id, sorted (browsing order and tie-breaker)
-    by_value: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (filter, value) -> ids
-    ranked: dict[str, list[str]] = field(default_factory=dict)  # word -> ids by (-weight, id)
-    id_sets: dict[str, frozenset[str]] = field(default_factory=dict)  # word -> ids, for intersections
-    typos: TypoIndex = field(default_factory=lambda: TypoIndex((), {}))
+    columns: CatalogColumns
+    vocabulary: list[str]  # sorted words: a word's number is its place
+    postings: Groups  # number * len(WEIGHT_LEVELS) + level -> ordinals with the word at that weight
+    by_value: dict[str, Groups]  # facet -> value code (columns.facets[facet].values) -> ordinals
+    word_numbers: dict[str, int] = field(init=False)
+    by_trigram: dict[str, set[str]] = field(init=False)
+    value_codes: dict[str, dict[str, int]] = field(init=False)
+    typos: TypoIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.word_numbers = {word: number for number, word in enumerate(self.vocabulary)}
+        self.by_trigram = {}
+        for word in self.vocabulary:
+            for gram in trigrams(word):
+                self.by_trigram.setdefault(gram, set()).add(word)
+        facets = self.columns.facets
+        self.value_codes = {name: {value: code for code, value in enumerate(facets[name].values)} for name in facets}
+        self.typos = TypoIndex(self.word_numbers, self.by_trigram)
+
+    @property
+    def entries(self) -> EntryRecords:
+        return self.columns.records
 
     @classmethod
     def build(cls, entries: Iterable[Mapping]) -> SearchIndex:
-        index = cls()
-        for entry in entries:
-            image_id = entry["image_id"]
-            index.entries[image_id] = entry if isinstance(entry, dict) else dict(entry)  # read-only: shared
-            for field_name, weight in FIELD_WEIGHTS:
-                value = entry.get(field_name, "")
-                texts = value if isinstance(value, list) else [value]
-                for word in (w for text in texts for w in text_tokens(text)):
-                    postings = index.weights.setdefault(word, {})
-                    postings[image_id] = max(postings.get(image_id, 0.0), weight)
-            for tag in entry.get("tags", []):
-                index.by_value.setdefault(("tags", tag), set()).add(image_id)
-            for colour in entry.get("colours", []):
-                index.by_value.setdefault(("colour", colour), set()).add(image_id)
-            for name in ("format", "orientation"):
-                index.by_value.setdefault((name, entry.get(name, "")), set()).add(image_id)
-        index.vocabulary = sorted(index.weights)
-        index.order = sorted(index.entries)
-        for word, postings in index.weights.items():
-            index.ranked[word] = sorted(postings, key=lambda i, p=postings: (-p[i], i))
-            index.id_sets[word] = frozenset(postings)
-        for word in index.vocabulary:
-            for gram in trigrams(word):
-                index.by_trigram.setdefault(gram, set()).add(word)
-        index.typos = TypoIndex(index.weights, index.by_trigram)
-        return index
+        """The index of the entries, in any order (a loader streams them in id order through
+        ColumnsBuilder and SearchIndexBuilder together instead: catalog.index_catalog)."""
+        ordered = sorted(entries, key=lambda entry: entry["image_id"])
+        columns = CatalogColumns.build(ordered)
+        builder = SearchIndexBuilder()
+        for ordinal, entry in enumerate(ordered):
+            builder.add(ordinal, entry)
+        return builder.finish(columns)
+
+    def word_postings(self, word: str) -> Postings:
+        number = self.word_numbers[word]
+        offsets, base = self.postings.offsets, number * len(WEIGHT_LEVELS)
+        groups = tuple(
+            (weight, offsets[base + level], offsets[base + level + 1])
+            for level, weight in enumerate(WEIGHT_LEVELS)
+            if offsets[base + level] < offsets[base + level + 1]
+        )
+        return Postings(self.postings.members, groups)
+
+    def _with_value(self, name: str, value: str) -> Sequence[int]:
+        code = self.value_codes[name].get(value)
+        return EMPTY if code is None else self.by_value[name].of(code)
 
     def _extensions(self, query_word: str) -> list[str]:
         """Catalog words that start with the query word (and are longer), for prefix matching."""
@@ -124,24 +175,37 @@ class SearchIndex:
         best = max(scored, default=(0.0, ""), key=lambda pair: (pair[0], -len(pair[1]), pair[1]))
         return best[1] if best[0] >= MIN_SIMILARITY else None
 
-    def _allowed(self, filters: Mapping) -> tuple[set[str] | None, int]:
-        """Ids passing the set-based filters (None: no such filter) and the minimum width."""
-        sets = [self.by_value.get(("tags", tag), set()) for tag in filters.get("tags") or []]
+    def _allowed(self, filters: Mapping) -> tuple[set[int] | None, int]:
+        """Ordinals passing the set-based filters (None: no such filter) and the minimum width."""
+        lists = [self._with_value("tags", tag) for tag in filters.get("tags") or []]
         for name in ("format", "orientation", "colour"):
             if filters.get(name):
-                sets.append(self.by_value.get((name, filters[name]), set()))
-        allowed = set.intersection(*sorted(sets, key=len)) if sets else None
+                lists.append(self._with_value(name, filters[name]))
+        if not lists:
+            return None, int(filters.get("min_width") or 0)
+        lists.sort(key=len)
+        allowed = set(lists[0])
+        for other in lists[1:]:
+            allowed.intersection_update(other)
         return allowed, int(filters.get("min_width") or 0)
+
+    def _wide_enough(self, ordinals: Iterable[int], min_width: int) -> list[int]:
+        widths = self.columns.widths
+        return [ordinal for ordinal in ordinals if widths[ordinal] >= min_width]
 
     def _sources(self, query_word: str, as_prefix: bool = True) -> list[Source]:
         """The catalog words a query word matches: itself, its extensions (when it may be a prefix),
         then its typo neighbours."""
-        as_typed = [Source(query_word, 1.0)] if query_word in self.weights else []
+        as_typed = [Source(query_word, 1.0, self.word_postings(query_word))] if query_word in self.word_numbers else []
         if as_prefix:
-            as_typed += [Source(word, PREFIX_FACTOR) for word in self._extensions(query_word)]
+            as_typed += [Source(word, PREFIX_FACTOR, self.word_postings(word)) for word in self._extensions(query_word)]
         near = self.typos.near(query_word, typo_budget(query_word, matches_as_typed=bool(as_typed)))
         known = {source.word for source in as_typed}
-        typos = [Source(word, TYPO_FACTORS[count], count) for word, count in sorted(near.items()) if word not in known]
+        typos = [
+            Source(word, TYPO_FACTORS[count], self.word_postings(word), count)
+            for word, count in sorted(near.items())
+            if word not in known
+        ]
         return as_typed + typos
 
     def _correction(self, query_word: str, sources: list[Source]) -> str:
@@ -149,102 +213,108 @@ class SearchIndex:
         word with fewest typos (then the most images, then alphabetical)."""
         if not sources or any(source.typos == 0 for source in sources):
             return query_word
-        best = min(sources, key=lambda source: (source.typos, -len(self.weights[source.word]), source.word))
+        best = min(sources, key=lambda source: (source.typos, -len(source.postings), source.word))
         return best.word
 
-    def _matching_ids(self, sources: list[Source]) -> frozenset[str]:
-        sets = [self.id_sets[source.word] for source in sources]
-        return sets[0].union(*sets[1:]) if sets else frozenset()
+    def _matching(self, sources: list[Source]) -> set[int]:
+        return set().union(*(members for source in sources for members in source.postings.members()))
 
-    def _ranks(self, sources: list[Source]) -> dict[str, tuple[int, float]]:
-        """image_id -> (typos, -score) of one query word's best match (fewest typos, then weight)."""
-        ranks: dict[str, tuple[int, float]] = {}
+    def _ranks(self, sources: list[Source]) -> dict[int, tuple[int, float]]:
+        """ordinal -> (typos, -score) of one query word's best match (fewest typos, then weight)."""
+        ranks: dict[int, tuple[int, float]] = {}
         for source in sources:
-            for image_id, weight in self.weights[source.word].items():
+            for weight, ordinal in source.postings.ranked():
                 rank = (source.typos, -weight * source.factor)
-                if rank < ranks.get(image_id, (3, 0.0)):
-                    ranks[image_id] = rank
+                if rank < ranks.get(ordinal, (3, 0.0)):
+                    ranks[ordinal] = rank
         return ranks
 
-    def _rank_of(self, image_id: str, sources: list[Source]) -> tuple[int, float]:
-        return min(
-            (source.typos, -weight * source.factor)
-            for source in sources
-            if (weight := self.weights[source.word].get(image_id)) is not None
-        )
+    def _rank_of(self, ordinal: int, sources: list[Source]) -> tuple[int, float] | None:
+        """One query word's best match in the entry (None: the word is not in it)."""
+        best = None
+        for source in sources:
+            weight = source.postings.weight_of(ordinal)
+            if weight is not None and (best is None or (source.typos, -weight * source.factor) < best):
+                best = (source.typos, -weight * source.factor)
+        return best
 
-    def _ranked_stream(self, source: Source) -> Iterator[tuple[int, float, str]]:
-        postings = self.weights[source.word]
-        return ((source.typos, -source.factor * postings[image_id], image_id) for image_id in self.ranked[source.word])
+    def _ranked_stream(self, source: Source) -> Iterator[tuple[int, float, int]]:
+        ranked = source.postings.ranked()
+        return ((source.typos, -source.factor * weight, ordinal) for weight, ordinal in ranked)
 
     def _single_word(
-        self, sources: list[Source], allowed: set[str] | None, min_width: int, wanted: int
-    ) -> tuple[list, int]:
-        """Top ids for one word without scoring every match: the precomputed ranked lists of the
-        catalog words it matches are merged lazily in rank order. Returns (ids, total matches)."""
-        streams = [self._ranked_stream(source) for source in sources]
-        page, seen = [], set()
-        for _typos, _score, image_id in heapq.merge(*streams):
-            if image_id in seen:
+        self, sources: list[Source], allowed: set[int] | None, min_width: int, wanted: int
+    ) -> tuple[list[int], set[int]]:
+        """Top ordinals for one word without scoring every match: the ranked postings of the
+        catalog words it matches are merged lazily in rank order. Returns (page, every match)."""
+        widths = self.columns.widths
+        page: list[int] = []
+        seen: set[int] = set()
+        for _typos, _score, ordinal in heapq.merge(*(self._ranked_stream(source) for source in sources)):
+            if ordinal in seen:
                 continue
-            seen.add(image_id)
-            if allowed is not None and image_id not in allowed:
+            seen.add(ordinal)
+            if allowed is not None and ordinal not in allowed:
                 continue
-            if min_width and self.entries[image_id].get("width", 0) < min_width:
+            if min_width and widths[ordinal] < min_width:
                 continue
-            page.append(image_id)
+            page.append(ordinal)
             if len(page) == wanted:
                 break
-        matched = set(self._matching_ids(sources))
+        matched = self._matching(sources)
         if allowed is not None:
             matched &= allowed
         if min_width:
-            matched = {i for i in matched if self.entries[i].get("width", 0) >= min_width}
+            matched = set(self._wide_enough(matched, min_width))
         return page, matched
 
     def _matches(
-        self, per_word: list[list[Source]], allowed: set[str] | None, min_width: int
-    ) -> tuple[list[str], dict[str, tuple[int, int, float]], bool]:
-        """Candidate ids with their rank keys (-words matched, typos, -summed weight); whether all
-        words matched. Entries matching every word are found by intersecting precomputed id sets,
-        and only they are ranked; only when there are none are the partial matches ranked."""
-        id_sets = sorted((self._matching_ids(sources) for sources in per_word), key=len)
-        common = id_sets[0].intersection(*id_sets[1:])
-        keys: dict[str, tuple[int, int, float]] = {}
+        self, per_word: list[list[Source]], allowed: set[int] | None, min_width: int
+    ) -> tuple[list[int], dict[int, tuple[int, int, float]], bool]:
+        """Candidate ordinals with their rank keys (-words matched, typos, -summed weight); whether
+        all words matched. Entries matching every word are found by intersecting each word's
+        matches, and only they are ranked (a bisection per group of each word); only when there are
+        none are the partial matches ranked."""
+        # Intersected as sets (in C), smallest first; only the common entries are then ranked.
+        matching = sorted((self._matching(sources) for sources in per_word), key=len)
+        found = matching[0].intersection(*matching[1:])
+        common = {ordinal: [self._rank_of(ordinal, sources) for sources in per_word] for ordinal in found}
+        keys: dict[int, tuple[int, int, float]] = {}
         if common:
-            for image_id in common:
-                ranks = [self._rank_of(image_id, sources) for sources in per_word]
-                keys[image_id] = (-len(per_word), sum(r[0] for r in ranks), sum(r[1] for r in ranks))
+            for ordinal, ranks in common.items():
+                keys[ordinal] = (-len(per_word), sum(r[0] for r in ranks), sum(r[1] for r in ranks))
         else:  # no entry has every word: rank those with most words
             for ranks in (self._ranks(sources) for sources in per_word):
-                for image_id, (typos, score) in ranks.items():
-                    hits, typos_so_far, total = keys.get(image_id, (0, 0, 0.0))
-                    keys[image_id] = (hits - 1, typos_so_far + typos, total + score)
+                for ordinal, (typos, score) in ranks.items():
+                    hits, typos_so_far, total = keys.get(ordinal, (0, 0, 0.0))
+                    keys[ordinal] = (hits - 1, typos_so_far + typos, total + score)
         candidates = list(keys)
         if allowed is not None:
-            candidates = [i for i in candidates if i in allowed]
+            candidates = [ordinal for ordinal in candidates if ordinal in allowed]
         if min_width:
-            candidates = [i for i in candidates if self.entries[i].get("width", 0) >= min_width]
+            candidates = self._wide_enough(candidates, min_width)
         return candidates, keys, bool(common)
 
-    def facet_counts(self, ids: Iterable[str] | None, names: Iterable[str]) -> dict[str, dict[str, int]]:
-        """value -> number of the ids (None: the whole catalog) per facet, FACET_VALUES most frequent."""
+    def facet_counts(self, ordinals: Iterable[int] | None, names: Iterable[str]) -> dict[str, dict[str, int]]:
+        """value -> number of the ordinals (None: the whole catalog) per facet, FACET_VALUES most frequent."""
         counts: dict[str, dict[str, int]] = {}
+        chosen = None if ordinals is None else tuple(ordinals)
         for name in names:
-            field_name = FACET_FIELDS[name]
-            if ids is None:  # the whole catalog: the filter index already holds the answer
-                found = {value: len(members) for (kind, value), members in self.by_value.items() if kind == name}
+            values = self.columns.facets[name].values
+            if chosen is None:  # the whole catalog: the filter index already holds the answer
+                groups = self.by_value[name]
+                found = {value: groups.size(code) for code, value in enumerate(values)}
             else:
-                found = {}
-                for image_id in ids:
-                    value = self.entries[image_id].get(field_name)
-                    for item in value if isinstance(value, list) else [value]:
-                        found[item] = found.get(item, 0) + 1
+                by_code = Counter(facet_codes(self.columns.facets[name].groups, chosen, name in SINGLE_VALUED))
+                found = {values[code]: count for code, count in by_code.items()}
             top = sorted(
                 ((count, value) for value, count in found.items() if count and value), key=lambda p: (-p[0], p[1])
             )
             counts[name] = {value: count for count, value in top[:FACET_VALUES]}
         return counts
+
+    def _ids(self, ordinals: Iterable[int]) -> list[str]:
+        return [self.columns.records.id_of(ordinal) for ordinal in ordinals]
 
     def search(
         self,
@@ -262,14 +332,15 @@ class SearchIndex:
         allowed, min_width = self._allowed(filters)
         facets = tuple(facets)
         if not words:
-            ids = self.order
+            listed: Iterable[int] = range(len(self.columns))
             if allowed is not None:
-                ids = sorted(allowed) if len(allowed) * 8 < len(ids) else [i for i in ids if i in allowed]
+                listed = sorted(allowed)
             if min_width:
-                ids = [i for i in ids if self.entries[i].get("width", 0) >= min_width]
+                listed = self._wide_enough(listed, min_width)
             whole = allowed is None and not min_width
-            counts = self.facet_counts(None if whole else ids, facets)
-            return SearchResult(ids[offset : offset + limit], len(ids), facets=counts)
+            counts = self.facet_counts(None if whole else listed, facets)
+            total = len(listed)  # type: ignore[arg-type]
+            return SearchResult(self._ids(listed[offset : offset + limit]), total, facets=counts)  # type: ignore[index]
         # Only the last word is a prefix, the one being typed (as hosted engines do): the others
         # are finished words, so "cat food" does not find "category".
         last = len(words) - 1
@@ -278,7 +349,7 @@ class SearchIndex:
         fuzzy, suggestion = meant != words, " ".join(meant)
         if not any(per_word):  # past every word's typo budget: the closest catalog words, if any
             corrected = [self.closest_word(word) or word for word in words]
-            if corrected != words and any(word in self.weights for word in corrected):
+            if corrected != words and any(word in self.word_numbers for word in corrected):
                 per_word = [self._sources(word, as_prefix=position == last) for position, word in enumerate(corrected)]
                 fuzzy, suggestion = True, " ".join(corrected)
         suggestion = suggestion if fuzzy else ""
@@ -286,8 +357,80 @@ class SearchIndex:
             page, matched = self._single_word(per_word[0], allowed, min_width, offset + limit)
             total = len(matched)
             counts = self.facet_counts(matched, facets)
-            return SearchResult(page[offset:], total, fuzzy, suggestion, total > 0 or not fuzzy, counts)
+            return SearchResult(self._ids(page[offset:]), total, fuzzy, suggestion, total > 0 or not fuzzy, counts)
         candidates, keys, every = self._matches(per_word, allowed, min_width)
-        page = heapq.nsmallest(offset + limit, candidates, key=lambda i: (*keys[i], i))
+        page = heapq.nsmallest(offset + limit, candidates, key=lambda ordinal: (*keys[ordinal], ordinal))
         counts = self.facet_counts(candidates, facets)
-        return SearchResult(page[offset:], len(candidates), fuzzy, suggestion, every, counts)
+        return SearchResult(self._ids(page[offset:]), len(candidates), fuzzy, suggestion, every, counts)
+
+
+def facet_codes(groups: Groups, ordinals: tuple[int, ...], single_valued: bool) -> Iterable[int]:
+    """The facet codes of these entries, gathered in C (itemgetter, map, chain) rather than by a
+    loop in Python: about 0.03 us an entry for a one-value facet, whose codes are the members by
+    ordinal, and 0.2 us for a list (bench/scale.py)."""
+    if len(ordinals) < 2:  # itemgetter of one item gives the item, not a tuple
+        return [code for ordinal in ordinals for code in groups.of(ordinal)]
+    gather = itemgetter(*ordinals)
+    if single_valued:
+        return gather(groups.members)
+    offsets = memoryview(groups.offsets)  # type: ignore[arg-type]
+    starts, ends = gather(offsets), gather(offsets[1:])
+    members = memoryview(groups.members)  # type: ignore[arg-type]
+    return chain.from_iterable(map(members.__getitem__, map(slice, starts, ends)))
+
+
+class SearchIndexBuilder:
+    """A search index gathered one entry at a time, by increasing ordinal, then finished over the
+    catalog's columns (which give the filters' values)."""
+
+    # Fields whose texts repeat across a catalog (a few hundred tags and colour names): their
+    # tokens are worked out once per text.
+    REPEATED_FIELDS = ("tags", "colours")
+
+    def __init__(self) -> None:
+        self.levels: dict[str, list[array | None]] = {}
+        self.tokens: dict[str, list[str]] = {}
+
+    def _tokens(self, field_name: str, text: str) -> list[str]:
+        if field_name not in self.REPEATED_FIELDS:
+            return text_tokens(text)
+        words = self.tokens.get(text)
+        if words is None:
+            words = self.tokens[text] = text_tokens(text)
+        return words
+
+    def add(self, ordinal: int, entry: Mapping) -> None:
+        best: dict[str, float] = {}
+        for field_name, weight in FIELD_WEIGHTS:
+            value = entry.get(field_name, "")
+            for text in value if isinstance(value, list) else [value]:
+                for word in self._tokens(field_name, text):
+                    if best.get(word, 0.0) < weight:
+                        best[word] = weight
+        for word, weight in best.items():
+            groups = self.levels.get(word)
+            if groups is None:
+                groups = self.levels[word] = [None] * len(WEIGHT_LEVELS)
+            level = WEIGHT_LEVELS.index(weight)
+            if groups[level] is None:
+                groups[level] = array("I")
+            groups[level].append(ordinal)  # type: ignore[union-attr]
+
+    def finish(self, columns: CatalogColumns) -> SearchIndex:
+        vocabulary = sorted(self.levels)
+        keyed: dict[int, array] = {}
+        for number, word in enumerate(vocabulary):
+            for level, group in enumerate(self.levels[word]):
+                if group is not None:
+                    keyed[number * len(WEIGHT_LEVELS) + level] = group
+        postings = Groups.collect(keyed, len(vocabulary) * len(WEIGHT_LEVELS))
+        self.levels, keyed = {}, {}
+        by_value = {}
+        for name, lists in columns.facets.items():
+            members: dict[int, array] = {}
+            offsets, codes = lists.groups.offsets, lists.groups.members
+            for ordinal in range(len(columns)):
+                for place in range(offsets[ordinal], offsets[ordinal + 1]):
+                    members.setdefault(codes[place], array("I")).append(ordinal)
+            by_value[name] = Groups.collect(members, len(lists.values))
+        return SearchIndex(columns, vocabulary, postings, by_value)

@@ -6,80 +6,114 @@ pictures; 0 when either is unknown) + 0.3 x the Jaccard overlap of their tags + 
 of their colour names. Candidates are not the whole catalog: images sharing a 16-bit band of the
 hash (every near-duplicate does), one of the image's rarest tags, or its main colour, each source
 capped, so a request costs the same in a catalog of a thousand images as in one of a million.
+It reads the catalog's columns (columns.py: hashes, tag and colour codes by ordinal), never the
+entries themselves.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .columns import CatalogColumns, EntryRecords, Groups
 
 HASH_WEIGHT, TAGS_WEIGHT, COLOURS_WEIGHT = 0.5, 0.3, 0.2
 BANDS = 4
+BAND_BITS = 16
 RAREST_TAGS = 3
 MAX_PER_SOURCE = 2000  # candidates taken from one band, tag or colour
 MIN_SCORE = 0.2
 UNRELATED_BITS = 24
 
 
-def _overlap(left: Iterable[str], right: Iterable[str]) -> float:
+def _overlap(left: Iterable[int], right: Iterable[int]) -> float:
     a, b = set(left), set(right)
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
-def _hash_closeness(left: str, right: str) -> float:
-    if not left or not right:
-        return 0.0
-    return max(0.0, 1 - (int(left, 16) ^ int(right, 16)).bit_count() / UNRELATED_BITS)
+def _band_key(phash: int, band: int) -> int:
+    """The band and the band-th 16 bits of the hash, from its most significant end (its hex digits
+    4b..4b+3), as one number."""
+    return (band << BAND_BITS) | (phash >> (BAND_BITS * (BANDS - 1 - band))) & 0xFFFF
 
 
 @dataclass
 class SimilarIndex:
-    """Built once per catalog version beside the search index; read-only afterwards."""
+    """Built once per catalog version beside the search index; read-only afterwards. Flat
+    sequences, like the columns (catalog_file.py maps them from the file the workers share)."""
 
-    entries: dict[str, Mapping] = field(default_factory=dict)
-    by_band: dict[tuple[int, str], list[str]] = field(default_factory=dict)
-    by_tag: dict[str, list[str]] = field(default_factory=dict)
-    by_colour: dict[str, list[str]] = field(default_factory=dict)
+    columns: CatalogColumns
+    by_band: Groups  # band * 2**BAND_BITS + the band's bits -> ordinals
+    by_tag: Groups  # tag code -> ordinals
+    by_colour: Groups  # main colour's code -> ordinals
+
+    @property
+    def entries(self) -> EntryRecords:
+        return self.columns.records
 
     @classmethod
     def build(cls, entries: Iterable[Mapping]) -> SimilarIndex:
-        index = cls()
-        for entry in sorted(entries, key=lambda e: e["image_id"]):
-            image_id = entry["image_id"]
-            index.entries[image_id] = entry
-            phash = entry.get("phash", "")
-            if phash:
-                for band in range(BANDS):
-                    index.by_band.setdefault((band, phash[band * 4 : band * 4 + 4]), []).append(image_id)
-            for tag in entry.get("tags", []):
-                index.by_tag.setdefault(tag, []).append(image_id)
-            for colour in entry.get("colours", [])[:1]:
-                index.by_colour.setdefault(colour, []).append(image_id)
-        return index
+        return cls.of(CatalogColumns.build(entries))
 
-    def _candidates(self, entry: Mapping) -> set[str]:
-        phash = entry.get("phash", "")
-        sources = [self.by_band.get((band, phash[band * 4 : band * 4 + 4]), []) for band in range(BANDS) if phash]
-        rarest = sorted(entry.get("tags", []), key=lambda tag: (len(self.by_tag.get(tag, [])), tag))[:RAREST_TAGS]
-        sources += [self.by_tag.get(tag, []) for tag in rarest]
-        sources += [self.by_colour.get(colour, []) for colour in entry.get("colours", [])[:1]]
-        found: set[str] = set()
-        for ids in sources:
-            found.update(ids[:MAX_PER_SOURCE])
-        found.discard(entry["image_id"])
+    @classmethod
+    def of(cls, columns: CatalogColumns) -> SimilarIndex:
+        bands: dict[int, array] = {}
+        tags: dict[int, array] = {}
+        colours: dict[int, array] = {}
+        tag_lists, colour_lists = columns.facets["tags"], columns.facets["colour"]
+        for ordinal in range(len(columns)):
+            if columns.hashed[ordinal]:
+                for band in range(BANDS):
+                    bands.setdefault(_band_key(columns.phashes[ordinal], band), array("I")).append(ordinal)
+            for code in tag_lists.codes_of(ordinal):
+                tags.setdefault(code, array("I")).append(ordinal)
+            for code in colour_lists.codes_of(ordinal)[:1]:
+                colours.setdefault(code, array("I")).append(ordinal)
+        return cls(
+            columns,
+            Groups.collect(bands, BANDS << BAND_BITS),
+            Groups.collect(tags, len(tag_lists.values)),
+            Groups.collect(colours, len(colour_lists.values)),
+        )
+
+    def _candidates(self, ordinal: int) -> set[int]:
+        columns = self.columns
+        sources: list[Sequence[int]] = []
+        if columns.hashed[ordinal]:
+            phash = columns.phashes[ordinal]
+            sources += [self.by_band.of(_band_key(phash, band)) for band in range(BANDS)]
+        tag_names = columns.facets["tags"].values
+        rarest = sorted(
+            columns.facets["tags"].codes_of(ordinal), key=lambda code: (self.by_tag.size(code), tag_names[code])
+        )[:RAREST_TAGS]
+        sources += [self.by_tag.of(code) for code in rarest]
+        sources += [self.by_colour.of(code) for code in columns.facets["colour"].codes_of(ordinal)[:1]]
+        found: set[int] = set()
+        for ordinals in sources:
+            found.update(ordinals[:MAX_PER_SOURCE])
+        found.discard(ordinal)
         return found
 
-    def score(self, entry: Mapping, other: Mapping) -> float:
+    def score(self, ordinal: int, other: int) -> float:
+        columns = self.columns
+        closeness = 0.0
+        if columns.hashed[ordinal] and columns.hashed[other]:
+            differing = (columns.phashes[ordinal] ^ columns.phashes[other]).bit_count()
+            closeness = max(0.0, 1 - differing / UNRELATED_BITS)
+        tags, colours = columns.facets["tags"], columns.facets["colour"]
         return (
-            HASH_WEIGHT * _hash_closeness(entry.get("phash", ""), other.get("phash", ""))
-            + TAGS_WEIGHT * _overlap(entry.get("tags", []), other.get("tags", []))
-            + COLOURS_WEIGHT * _overlap(entry.get("colours", []), other.get("colours", []))
+            HASH_WEIGHT * closeness
+            + TAGS_WEIGHT * _overlap(tags.codes_of(ordinal), tags.codes_of(other))
+            + COLOURS_WEIGHT * _overlap(colours.codes_of(ordinal), colours.codes_of(other))
         )
 
     def similar(self, image_id: str, limit: int) -> list[tuple[str, float]]:
         """(id, score) of the closest images, best first (ties by id), at least MIN_SCORE."""
-        entry = self.entries[image_id]
-        scored = ((round(self.score(entry, self.entries[other]), 4), other) for other in self._candidates(entry))
+        ordinal = self.columns.records.ordinal(image_id)
+        if ordinal is None:
+            raise KeyError(image_id)
+        scored = ((round(self.score(ordinal, other), 4), other) for other in self._candidates(ordinal))
         best = heapq.nsmallest(limit, ((-score, other) for score, other in scored if score >= MIN_SCORE))
-        return [(other, -negative) for negative, other in best]
+        return [(self.columns.records.id_of(other), -negative) for negative, other in best]

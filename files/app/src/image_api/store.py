@@ -93,8 +93,12 @@ class OriginalStore:
             self._evict()
 
     def _evict(self) -> None:
+        # Cached copies only: not the temporary files (".incoming-"), nor folders kept here (the
+        # catalog's, wsgi.CATALOG_FOLDER).
         files = [
-            (p.stat().st_mtime, p.stat().st_size, p) for p in self.cache_dir.iterdir() if not p.name.startswith(".")
+            (p.stat().st_mtime, p.stat().st_size, p)
+            for p in self.cache_dir.iterdir()
+            if not p.name.startswith(".") and p.is_file()
         ]
         total = sum(size for _, size, _ in files)
         for _, size, path in sorted(files):

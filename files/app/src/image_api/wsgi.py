@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import boto3
 
@@ -13,6 +14,8 @@ from .app import create_app
 from .catalog import CatalogHolder, FileSource, TableSource
 from .config import load_settings
 from .store import OriginalStore
+
+CATALOG_FOLDER = "catalog"  # in the cache folder (writable by the service, shared by its workers)
 
 
 def configure_logging() -> None:
@@ -39,7 +42,9 @@ def create_application(environ: Mapping[str, str] | None = None) -> Callable:
     store = None
     if s3 is not None:
         store = OriginalStore(s3, settings.bucket, settings.cache_dir, settings.cache_bytes)
-    catalog = CatalogHolder(source, settings.refresh_seconds)
-    catalog.load()
-    catalog.start()
+    # The workers share each catalog version as one mapped file beside the originals' cache.
+    shared_dir = Path(settings.cache_dir) / CATALOG_FOLDER
+    shared_dir.mkdir(parents=True, exist_ok=True)
+    catalog = CatalogHolder(source, settings.refresh_seconds, shared_dir)
+    catalog.start()  # loads in the background: /readyz answers 503 until then
     return create_app(settings, catalog, store)

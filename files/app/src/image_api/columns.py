@@ -1,0 +1,210 @@
+"""The catalog held compactly: what the search and similar-image indexes read about every entry
+(width, facet values, perceptual hash) as flat arrays by ordinal, and each entry whole only as a
+compressed record, decoded when an answer shows it.
+
+An entry's ordinal is its place in the catalog sorted by image id, so ordering by ordinal is
+ordering by id (the indexes' tie-breaker). Built as the entries stream in, in id order (as the
+snapshot holds them), so a loader never holds every entry as a dict: a million entries as dicts
+take about 3.5 GB in Python, as columns a small fraction of that (bench/scale.py). Every part is a
+flat sequence of numbers or bytes (an array while building, a view of a mapped file once saved:
+catalog_file.py), so the workers of an instance share one copy.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+# A record is the entry as compact JSON (the snapshot's own line when it comes from one); records
+# are compressed together in blocks (zlib finds the keys and values they repeat), a block about
+# 16 KB raw and some 20 us to inflate.
+RECORDS_PER_BLOCK = 32
+RECORD_COMPRESSION = 1  # zlib's fastest level: a block still shrinks about fourfold
+# Facet name -> the entry field its values come from (a list or one value).
+FACET_FIELDS = {"tags": "tags", "colour": "colours", "format": "format", "orientation": "orientation"}
+EMPTY: Sequence[int] = array("I")
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Numbers grouped by a key (0..len - 1): key k's members are members[offsets[k]:offsets[k + 1]]."""
+
+    offsets: Sequence[int]
+    members: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, key: int) -> Sequence[int]:
+        if not 0 <= key < len(self.offsets) - 1:
+            return EMPTY
+        return self.members[self.offsets[key] : self.offsets[key + 1]]  # type: ignore[return-value]
+
+    def size(self, key: int) -> int:
+        return self.offsets[key + 1] - self.offsets[key] if 0 <= key < len(self.offsets) - 1 else 0
+
+    @classmethod
+    def collect(cls, keyed: dict[int, array], keys: int) -> Groups:
+        """Groups from key -> members (keys 0..keys - 1; a missing key has none)."""
+        offsets, members = array("Q", [0]), array("I")
+        for key in range(keys):
+            members.extend(keyed.get(key, EMPTY))
+            offsets.append(len(members))
+        return cls(offsets, members)
+
+
+@dataclass(frozen=True)
+class ValueLists:
+    """Each entry's values of one field, by ordinal: the codes groups.of(ordinal) name them in
+    values (a list field's items in order; a one-value field has one code an entry)."""
+
+    groups: Groups
+    values: list[str]
+
+    def codes_of(self, ordinal: int) -> Sequence[int]:
+        return self.groups.of(ordinal)
+
+    def of_entry(self, ordinal: int) -> list[str]:
+        return [self.values[code] for code in self.codes_of(ordinal)]
+
+
+class ValueListsBuilder:
+    def __init__(self) -> None:
+        self.offsets, self.codes, self.numbers = array("Q", [0]), array("I"), {}
+
+    def add(self, items: list[str]) -> None:
+        numbers, codes = self.numbers, self.codes
+        for item in items:
+            code = numbers.get(item)
+            if code is None:
+                code = numbers[item] = len(numbers)
+            codes.append(code)
+        self.offsets.append(len(codes))
+
+    def finish(self) -> ValueLists:
+        return ValueLists(Groups(self.offsets, self.codes), list(self.numbers))
+
+
+class EntryRecords(Mapping[str, dict]):
+    """image id -> entry, decoded on each access from its compressed record (a new dict each
+    time: callers may change it). Ids are kept as one run of UTF-8 bytes in id order, found by
+    bisection, so a million of them are a few tens of MB and no Python objects. Read-only."""
+
+    def __init__(self, ids: bytes | memoryview, id_offsets: Sequence[int], blocks: bytes | memoryview,
+                 block_offsets: Sequence[int]) -> None:  # fmt: skip
+        self.id_bytes, self.id_offsets = ids, id_offsets
+        self.blocks, self.block_offsets = blocks, block_offsets
+
+    def id_of(self, ordinal: int) -> str:
+        return bytes(self.id_bytes[self.id_offsets[ordinal] : self.id_offsets[ordinal + 1]]).decode()
+
+    def ordinal(self, image_id: str) -> int | None:
+        if not isinstance(image_id, str):
+            return None
+        key, ids, offsets = image_id.encode(), self.id_bytes, self.id_offsets
+        low, high = 0, len(self)
+        while low < high:
+            middle = (low + high) // 2
+            if bytes(ids[offsets[middle] : offsets[middle + 1]]) < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(self) and bytes(ids[offsets[low] : offsets[low + 1]]) == key:
+            return low
+        return None
+
+    def record(self, ordinal: int) -> dict:
+        block, place = divmod(ordinal, RECORDS_PER_BLOCK)
+        compressed = self.blocks[self.block_offsets[block] : self.block_offsets[block + 1]]
+        return json.loads(zlib.decompress(compressed).split(b"\n")[place])
+
+    def __getitem__(self, image_id: str) -> dict:
+        ordinal = self.ordinal(image_id)
+        if ordinal is None:
+            raise KeyError(image_id)
+        return self.record(ordinal)
+
+    def __contains__(self, image_id: object) -> bool:
+        return isinstance(image_id, str) and self.ordinal(image_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.id_of(ordinal) for ordinal in range(len(self)))
+
+    def __len__(self) -> int:
+        return len(self.id_offsets) - 1
+
+
+@dataclass(frozen=True)
+class CatalogColumns:
+    """One catalog version, compact: the records, and the fields the indexes read, by ordinal."""
+
+    records: EntryRecords
+    widths: Sequence[int]
+    facets: dict[str, ValueLists]  # FACET_FIELDS' names
+    phashes: Sequence[int]  # the 64-bit perceptual hash, 0 when unknown
+    hashed: bytes | memoryview  # 1 where the perceptual hash is known
+
+    @classmethod
+    def build(cls, entries: Iterable[Mapping]) -> CatalogColumns:
+        """The columns of entries in any order (sorted here; a loader streams them through
+        ColumnsBuilder in id order instead)."""
+        builder = ColumnsBuilder()
+        for entry in sorted(entries, key=lambda entry: entry["image_id"]):
+            builder.add(entry)
+        return builder.finish()
+
+    def __len__(self) -> int:
+        return len(self.widths)
+
+
+class OutOfOrder(ValueError):
+    """An entry came with an id not above the one before it."""
+
+
+class ColumnsBuilder:
+    """Columns built one entry at a time, in strictly increasing id order."""
+
+    def __init__(self) -> None:
+        self.last_id = ""
+        self.ids, self.id_offsets = bytearray(), array("Q", [0])
+        self.widths, self.phashes, self.hashed = array("I"), array("Q"), bytearray()
+        self.facets = {name: ValueListsBuilder() for name in FACET_FIELDS}
+        self.blocks, self.block_offsets = bytearray(), array("Q", [0])
+        self._pending: list[bytes] = []
+
+    def add(self, entry: Mapping, record: bytes | None = None) -> int:
+        """Adds the entry (record: its compact JSON, when the caller has it) and returns its ordinal."""
+        image_id = entry["image_id"]
+        if self.widths and image_id <= self.last_id:
+            raise OutOfOrder(f"entry {image_id!r} comes after {self.last_id!r}: entries must be in id order")
+        self.last_id = image_id
+        self.ids += image_id.encode()
+        self.id_offsets.append(len(self.ids))
+        self.widths.append(entry.get("width", 0))
+        phash = entry.get("phash", "")
+        self.phashes.append(int(phash, 16) if phash else 0)
+        self.hashed.append(1 if phash else 0)
+        for name, field_name in FACET_FIELDS.items():
+            value = entry.get(field_name, "")
+            self.facets[name].add(value if isinstance(value, list) else [value])
+        if record is None:
+            record = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+        self._pending.append(record.rstrip(b"\n"))
+        if len(self._pending) == RECORDS_PER_BLOCK:
+            self._seal()
+        return len(self.widths) - 1
+
+    def _seal(self) -> None:
+        self.blocks += zlib.compress(b"\n".join(self._pending), RECORD_COMPRESSION)
+        self.block_offsets.append(len(self.blocks))
+        self._pending = []
+
+    def finish(self) -> CatalogColumns:
+        if self._pending:
+            self._seal()
+        facets = {name: builder.finish() for name, builder in self.facets.items()}
+        records = EntryRecords(bytes(self.ids), self.id_offsets, bytes(self.blocks), self.block_offsets)
+        return CatalogColumns(records, self.widths, facets, self.phashes, bytes(self.hashed))
