@@ -1,6 +1,7 @@
 """Compatibility fixes applied to moto before the server starts.
 
-Each module closes one gap listed in shared ENVIRONMENT.md and has a unit test under
+Each module closes one gap between moto and AWS (the module's docstring names the gap and what AWS
+does; docs/local-data-plane.md lists what the local endpoint emulates) and has a unit test under
 tests/unit/local_aws/ that fails without it.
 """
 
