@@ -50,6 +50,7 @@ ENTRY_FIELDS: dict[str, type] = {
     "focus": str,  # focal point "x,y" in 0..1 of the image as displayed (the sidecar's focus); "" when none
 }
 # Fields added after the first release, with the value an item written before them reads as.
+_ENTRY_KEYS = frozenset(ENTRY_FIELDS)
 FIELDS_ADDED_LATER: dict[str, list | str] = {"colours": [], "phash": "", "placeholder": "", "focus": ""}
 
 FORMATS: dict[str, tuple[str, str]] = {
@@ -77,6 +78,7 @@ SNAPSHOT_PREFIX = "catalog/"
 SNAPSHOT_FORMAT = 1
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # exactly the texts slugify() returns unchanged
 _TOKEN = re.compile(r"[a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -122,7 +124,7 @@ def content_key(sha256: str, image_id: str, image_format: str) -> str:
 def text_tokens(text: str) -> list[str]:
     """Search tokens of a text: camelCase and separators split, lower-cased, stop words and
     one-character or purely numeric tokens dropped, order kept, no repeats."""
-    spaced = _CAMEL_BOUNDARY.sub(" ", text)
+    spaced = text if text.islower() else _CAMEL_BOUNDARY.sub(" ", text)  # no capital, no boundary
     seen: dict[str, None] = {}
     for token in _TOKEN.findall(_ascii_lower(spaced)):
         if len(token) > 1 and not token.isdigit() and token not in _STOP_WORDS:
@@ -168,18 +170,19 @@ def validate_entry(entry: Mapping) -> dict:
     """Return a copy of ``entry`` checked against the schema; raise CatalogSchemaError otherwise."""
     if not isinstance(entry, Mapping):
         raise CatalogSchemaError(f"a catalog entry must be a mapping, got {type(entry).__name__}")
-    missing = sorted(set(ENTRY_FIELDS) - set(entry))
-    unknown = sorted(set(entry) - set(ENTRY_FIELDS))
-    if missing or unknown:
+    if entry.keys() != _ENTRY_KEYS:
+        missing = sorted(_ENTRY_KEYS - set(entry))
+        unknown = sorted(set(entry) - _ENTRY_KEYS)
         raise CatalogSchemaError(f"entry {entry.get('image_id')!r}: missing fields {missing}, unknown fields {unknown}")
     for field, kind in ENTRY_FIELDS.items():
         value = entry[field]
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise CatalogSchemaError(f"entry {entry['image_id']!r}: {field} must be an integer, got {value!r}")
-        if not isinstance(value, kind):
-            raise CatalogSchemaError(f"entry {entry['image_id']!r}: {field} must be {kind.__name__}, got {value!r}")
+        if type(value) is kind:  # the common case, and the only int accepted (bool is an int too)
+            continue
+        if kind is int or not isinstance(value, kind):
+            article = "an integer" if kind is int else kind.__name__
+            raise CatalogSchemaError(f"entry {entry['image_id']!r}: {field} must be {article}, got {value!r}")
     image_id = entry["image_id"]
-    if not image_id or slugify(image_id) != image_id:
+    if not _SLUG.fullmatch(image_id):  # what slugify leaves unchanged
         raise CatalogSchemaError(f"image_id {image_id!r} is not a slug")
     if entry["format"] not in FORMATS:
         raise CatalogSchemaError(f"entry {image_id!r}: unsupported format {entry['format']!r}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from image_api.search import SearchIndex, similarity
+from image_api.search import FIELD_LEVELS, SearchIndex, similarity
 
 
 def entry(image_id: str, title: str = "", tags: tuple[str, ...] = (), **extra) -> dict:
@@ -152,3 +152,9 @@ def test_a_word_with_one_typo_still_finds_images(demo_index, data):
 def test_a_prefix_of_words_that_are_not_themselves_in_the_catalog_counts_its_matches():
     result = INDEX.search("wildl")
     assert result.total == 2 and result.ids == ["photos-red-fox", "photos-snowy-owl"] and not result.fuzzy
+
+
+def test_fields_are_listed_by_falling_weight():
+    # SearchIndexBuilder.add keeps the first field a word is found in as its weight.
+    levels = [level for _, level in FIELD_LEVELS]
+    assert levels == sorted(levels)

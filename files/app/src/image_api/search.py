@@ -22,11 +22,10 @@ from __future__ import annotations
 import bisect
 import heapq
 from array import array
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
+
+import numpy as np
 
 from .catalog_schema import text_tokens
 from .columns import EMPTY, CatalogColumns, EntryRecords, Groups
@@ -37,6 +36,7 @@ from .typos import TypoIndex, trigrams, typo_budget
 FIELD_WEIGHTS = (("tags", 3.0), ("title", 2.0), ("image_id", 1.0), ("colours", 0.5))
 SINGLE_VALUED = ("format", "orientation")  # facets with one value an entry (the others are lists)
 WEIGHT_LEVELS = tuple(sorted({weight for _, weight in FIELD_WEIGHTS}, reverse=True))
+FIELD_LEVELS = tuple((name, WEIGHT_LEVELS.index(weight)) for name, weight in FIELD_WEIGHTS)  # by falling weight
 FACET_VALUES = 20  # values per facet in an answer, most frequent first
 PREFIX_FACTOR = 0.5
 TYPO_FACTORS = {1: 0.6, 2: 0.4}
@@ -64,13 +64,6 @@ class Postings:
 
     def members(self) -> Iterator[Sequence[int]]:
         return (self.ordinals[start:end] for _, start, end in self.groups)  # type: ignore[misc]
-
-    def weight_of(self, ordinal: int) -> float | None:
-        for weight, start, end in self.groups:
-            place = bisect.bisect_left(self.ordinals, ordinal, start, end)
-            if place < end and self.ordinals[place] == ordinal:
-                return weight
-        return None
 
     def ranked(self) -> Iterator[tuple[float, int]]:
         """(weight, ordinal), highest weight first, then by ordinal (by id)."""
@@ -111,6 +104,10 @@ class SearchIndex:
     postings: Groups  # number * len(WEIGHT_LEVELS) + level -> ordinals with the word at that weight
     by_value: dict[str, Groups]  # facet -> value code (columns.facets[facet].values) -> ordinals
     word_numbers: dict[str, int] = field(init=False)
+    size: int = field(init=False)
+    members: np.ndarray = field(init=False, repr=False)
+    widths: np.ndarray = field(init=False, repr=False)
+    facet_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, repr=False)
     by_trigram: dict[str, set[str]] = field(init=False)
     value_codes: dict[str, dict[str, int]] = field(init=False)
     typos: TypoIndex = field(init=False)
@@ -124,6 +121,13 @@ class SearchIndex:
         facets = self.columns.facets
         self.value_codes = {name: {value: code for code, value in enumerate(facets[name].values)} for name in facets}
         self.typos = TypoIndex(self.word_numbers, self.by_trigram)
+        # The same sequences as numpy arrays (views, nothing copied), for the set work of a query.
+        self.size = len(self.columns)
+        self.members = _uint32(self.postings.members)
+        self.widths = _uint32(self.columns.widths)
+        self.facet_arrays = {
+            name: (_uint64(lists.groups.offsets), _uint32(lists.groups.members)) for name, lists in facets.items()
+        }
 
     @property
     def entries(self) -> EntryRecords:
@@ -175,23 +179,23 @@ class SearchIndex:
         best = max(scored, default=(0.0, ""), key=lambda pair: (pair[0], -len(pair[1]), pair[1]))
         return best[1] if best[0] >= MIN_SIMILARITY else None
 
-    def _allowed(self, filters: Mapping) -> tuple[set[int] | None, int]:
-        """Ordinals passing the set-based filters (None: no such filter) and the minimum width."""
+    def _allowed(self, filters: Mapping) -> np.ndarray | None:
+        """The entries that pass the filters (tags: all required; format; orientation; colour;
+        min_width) as a mask over ordinals; None when there is no filter."""
         lists = [self._with_value("tags", tag) for tag in filters.get("tags") or []]
         for name in ("format", "orientation", "colour"):
             if filters.get(name):
                 lists.append(self._with_value(name, filters[name]))
-        if not lists:
-            return None, int(filters.get("min_width") or 0)
-        lists.sort(key=len)
-        allowed = set(lists[0])
-        for other in lists[1:]:
-            allowed.intersection_update(other)
-        return allowed, int(filters.get("min_width") or 0)
-
-    def _wide_enough(self, ordinals: Iterable[int], min_width: int) -> list[int]:
-        widths = self.columns.widths
-        return [ordinal for ordinal in ordinals if widths[ordinal] >= min_width]
+        allowed = None
+        for members in lists:
+            mask = np.zeros(self.size, dtype=bool)
+            mask[_uint32(members)] = True
+            allowed = mask if allowed is None else allowed & mask
+        min_width = int(filters.get("min_width") or 0)
+        if min_width:
+            wide = self.widths >= min_width
+            allowed = wide if allowed is None else allowed & wide
+        return allowed
 
     def _sources(self, query_word: str, as_prefix: bool = True) -> list[Source]:
         """The catalog words a query word matches: itself, its extensions (when it may be a prefix),
@@ -216,97 +220,100 @@ class SearchIndex:
         best = min(sources, key=lambda source: (source.typos, -len(source.postings), source.word))
         return best.word
 
-    def _matching(self, sources: list[Source]) -> set[int]:
-        return set().union(*(members for source in sources for members in source.postings.members()))
-
-    def _ranks(self, sources: list[Source]) -> dict[int, tuple[int, float]]:
-        """ordinal -> (typos, -score) of one query word's best match (fewest typos, then weight)."""
-        ranks: dict[int, tuple[int, float]] = {}
-        for source in sources:
-            for weight, ordinal in source.postings.ranked():
-                rank = (source.typos, -weight * source.factor)
-                if rank < ranks.get(ordinal, (3, 0.0)):
-                    ranks[ordinal] = rank
-        return ranks
-
-    def _rank_of(self, ordinal: int, sources: list[Source]) -> tuple[int, float] | None:
-        """One query word's best match in the entry (None: the word is not in it)."""
-        best = None
-        for source in sources:
-            weight = source.postings.weight_of(ordinal)
-            if weight is not None and (best is None or (source.typos, -weight * source.factor) < best):
-                best = (source.typos, -weight * source.factor)
-        return best
-
     def _ranked_stream(self, source: Source) -> Iterator[tuple[int, float, int]]:
         ranked = source.postings.ranked()
         return ((source.typos, -source.factor * weight, ordinal) for weight, ordinal in ranked)
 
+    def _mask(self, sources: list[Source]) -> np.ndarray:
+        """The entries any of the sources is found in."""
+        mask = np.zeros(self.size, dtype=bool)
+        for source in sources:
+            for _, start, end in source.postings.groups:
+                mask[self.members[start:end]] = True
+        return mask
+
     def _single_word(
-        self, sources: list[Source], allowed: set[int] | None, min_width: int, wanted: int
-    ) -> tuple[list[int], set[int]]:
+        self, sources: list[Source], allowed: np.ndarray | None, wanted: int
+    ) -> tuple[list[int], int, Callable[[], np.ndarray]]:
         """Top ordinals for one word without scoring every match: the ranked postings of the
-        catalog words it matches are merged lazily in rank order. Returns (page, every match)."""
-        widths = self.columns.widths
+        catalog words it matches are merged lazily in rank order. Returns the page, the number of
+        matches and a way to get them (for facets). A word that matches one catalog word,
+        unfiltered, is counted by its postings' length (each entry is in them once)."""
         page: list[int] = []
         seen: set[int] = set()
         for _typos, _score, ordinal in heapq.merge(*(self._ranked_stream(source) for source in sources)):
             if ordinal in seen:
                 continue
             seen.add(ordinal)
-            if allowed is not None and ordinal not in allowed:
-                continue
-            if min_width and widths[ordinal] < min_width:
+            if allowed is not None and not allowed[ordinal]:
                 continue
             page.append(ordinal)
             if len(page) == wanted:
                 break
-        matched = self._matching(sources)
+        if len(sources) == 1 and allowed is None:
+            postings = sources[0].postings
+            return page, len(postings), lambda: np.concatenate([self.members[s:e] for _, s, e in postings.groups])
+        mask = self._mask(sources)
         if allowed is not None:
-            matched &= allowed
-        if min_width:
-            matched = set(self._wide_enough(matched, min_width))
-        return page, matched
+            mask &= allowed
+        return page, int(np.count_nonzero(mask)), lambda: np.flatnonzero(mask)
+
+    def _best_matches(self, sources: list[Source]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One query word's best match in every entry: codes by ordinal (0 where the word is not
+        found, else the match's number in the two tables that follow), its typos and its score by
+        number. The best match is the one with fewest typos, then the highest weight x factor;
+        matches are written worst first, so the best of an entry is the one that stays."""
+        matches = sorted(
+            ((source.typos, -weight * source.factor, start, end)
+             for source in sources for weight, start, end in source.postings.groups),
+            key=lambda match: match[:2], reverse=True,
+        )  # fmt: skip
+        codes = np.zeros(self.size, dtype=np.uint16 if len(matches) < 1 << 16 else np.uint32)
+        for number, (_, _, start, end) in enumerate(matches, start=1):
+            codes[self.members[start:end]] = number
+        typos = np.array([0, *(match[0] for match in matches)], dtype=np.int64)
+        scores = np.array([0.0, *(-match[1] for match in matches)], dtype=np.float64)
+        return codes, typos, scores
 
     def _matches(
-        self, per_word: list[list[Source]], allowed: set[int] | None, min_width: int
-    ) -> tuple[list[int], dict[int, tuple[int, int, float]], bool]:
-        """Candidate ordinals with their rank keys (-words matched, typos, -summed weight); whether
-        all words matched. Entries matching every word are found by intersecting each word's
-        matches, and only they are ranked (a bisection per group of each word); only when there are
-        none are the partial matches ranked."""
-        # Intersected as sets (in C), smallest first; only the common entries are then ranked.
-        matching = sorted((self._matching(sources) for sources in per_word), key=len)
-        found = matching[0].intersection(*matching[1:])
-        common = {ordinal: [self._rank_of(ordinal, sources) for sources in per_word] for ordinal in found}
-        keys: dict[int, tuple[int, int, float]] = {}
-        if common:
-            for ordinal, ranks in common.items():
-                keys[ordinal] = (-len(per_word), sum(r[0] for r in ranks), sum(r[1] for r in ranks))
-        else:  # no entry has every word: rank those with most words
-            for ranks in (self._ranks(sources) for sources in per_word):
-                for ordinal, (typos, score) in ranks.items():
-                    hits, typos_so_far, total = keys.get(ordinal, (0, 0, 0.0))
-                    keys[ordinal] = (hits - 1, typos_so_far + typos, total + score)
-        candidates = list(keys)
-        if allowed is not None:
-            candidates = [ordinal for ordinal in candidates if ordinal in allowed]
-        if min_width:
-            candidates = self._wide_enough(candidates, min_width)
-        return candidates, keys, bool(common)
+        self, per_word: list[list[Source]], allowed: np.ndarray | None, wanted: int
+    ) -> tuple[list[int], np.ndarray, bool]:
+        """The top `wanted` ordinals, every candidate, and whether all words matched. Entries
+        with every word rank first (then fewer typos, then the summed weights, then by id); only
+        when there are none are the entries with most words ranked."""
+        best = [self._best_matches(sources) for sources in per_word]
+        found = [codes != 0 for codes, _, _ in best]
+        common = np.logical_and.reduce(found)
+        every = bool(common.any())
+        if not every:  # no entry has every word: rank those with most words
+            common = np.logical_or.reduce(found)
+        candidates = np.flatnonzero(common & allowed if allowed is not None else common)
+        numbers = [codes[candidates] for codes, _, _ in best]  # 0 where a word is missing: no typos, no score
+        hits = sum((number != 0).astype(np.int64) for number in numbers)
+        typos = sum(word_typos[number] for number, (_, word_typos, _) in zip(numbers, best, strict=True))
+        scores = sum(word_scores[number] for number, (_, _, word_scores) in zip(numbers, best, strict=True))
+        order = np.lexsort((candidates, -scores, typos, -hits))[:wanted] if len(candidates) else candidates
+        return candidates[order].tolist(), candidates, every
 
-    def facet_counts(self, ordinals: Iterable[int] | None, names: Iterable[str]) -> dict[str, dict[str, int]]:
+    def facet_counts(self, ordinals: np.ndarray | None, names: Iterable[str]) -> dict[str, dict[str, int]]:
         """value -> number of the ordinals (None: the whole catalog) per facet, FACET_VALUES most frequent."""
         counts: dict[str, dict[str, int]] = {}
-        chosen = None if ordinals is None else tuple(ordinals)
         for name in names:
             values = self.columns.facets[name].values
-            if chosen is None:  # the whole catalog: the filter index already holds the answer
+            if ordinals is None:  # the whole catalog: the filter index already holds the answer
                 groups = self.by_value[name]
                 found = {value: groups.size(code) for code, value in enumerate(values)}
             else:
-                by_code = Counter(facet_codes(self.columns.facets[name].groups, chosen, name in SINGLE_VALUED))
-                found = {values[code]: count for code, count in by_code.items()}
+                offsets, codes = self.facet_arrays[name]
+                if name in SINGLE_VALUED:
+                    chosen = codes[ordinals]
+                else:  # each entry's run of codes, gathered at once
+                    starts = offsets[ordinals].astype(np.int64)
+                    lengths = offsets[ordinals + 1].astype(np.int64) - starts
+                    runs = np.cumsum(lengths) - lengths
+                    chosen = codes[np.repeat(starts - runs, lengths) + np.arange(int(lengths.sum()))]
+                tally = np.bincount(chosen, minlength=len(values)) if len(chosen) else np.zeros(len(values), int)
+                found = dict(zip(values, tally.tolist(), strict=True))
             top = sorted(
                 ((count, value) for value, count in found.items() if count and value), key=lambda p: (-p[0], p[1])
             )
@@ -328,19 +335,17 @@ class SearchIndex:
         (tags: all required; format; orientation; colour; min_width), paged by offset and limit,
         with the counts of the named facets over every match."""
         words = text_tokens(query)
-        filters = filters or {}
-        allowed, min_width = self._allowed(filters)
+        allowed = self._allowed(filters or {})
         facets = tuple(facets)
         if not words:
-            listed: Iterable[int] = range(len(self.columns))
-            if allowed is not None:
-                listed = sorted(allowed)
-            if min_width:
-                listed = self._wide_enough(listed, min_width)
-            whole = allowed is None and not min_width
-            counts = self.facet_counts(None if whole else listed, facets)
-            total = len(listed)  # type: ignore[arg-type]
-            return SearchResult(self._ids(listed[offset : offset + limit]), total, facets=counts)  # type: ignore[index]
+            if allowed is None:
+                page, total = list(range(offset, min(offset + limit, self.size))), self.size
+                counts = self.facet_counts(None, facets)
+            else:
+                listed = np.flatnonzero(allowed)
+                page, total = listed[offset : offset + limit].tolist(), len(listed)
+                counts = self.facet_counts(listed, facets)
+            return SearchResult(self._ids(page), total, facets=counts)
         # Only the last word is a prefix, the one being typed (as hosted engines do): the others
         # are finished words, so "cat food" does not find "category".
         last = len(words) - 1
@@ -354,67 +359,59 @@ class SearchIndex:
                 fuzzy, suggestion = True, " ".join(corrected)
         suggestion = suggestion if fuzzy else ""
         if len(per_word) == 1:
-            page, matched = self._single_word(per_word[0], allowed, min_width, offset + limit)
-            total = len(matched)
-            counts = self.facet_counts(matched, facets)
+            page, total, matched = self._single_word(per_word[0], allowed, offset + limit)
+            counts = self.facet_counts(matched(), facets) if facets else {}
             return SearchResult(self._ids(page[offset:]), total, fuzzy, suggestion, total > 0 or not fuzzy, counts)
-        candidates, keys, every = self._matches(per_word, allowed, min_width)
-        page = heapq.nsmallest(offset + limit, candidates, key=lambda ordinal: (*keys[ordinal], ordinal))
-        counts = self.facet_counts(candidates, facets)
+        page, candidates, every = self._matches(per_word, allowed, offset + limit)
+        counts = self.facet_counts(candidates, facets) if facets else {}
         return SearchResult(self._ids(page[offset:]), len(candidates), fuzzy, suggestion, every, counts)
 
 
-def facet_codes(groups: Groups, ordinals: tuple[int, ...], single_valued: bool) -> Iterable[int]:
-    """The facet codes of these entries, gathered in C (itemgetter, map, chain) rather than by a
-    loop in Python: about 0.03 us an entry for a one-value facet, whose codes are the members by
-    ordinal, and 0.2 us for a list (bench/scale.py)."""
-    if len(ordinals) < 2:  # itemgetter of one item gives the item, not a tuple
-        return [code for ordinal in ordinals for code in groups.of(ordinal)]
-    gather = itemgetter(*ordinals)
-    if single_valued:
-        return gather(groups.members)
-    offsets = memoryview(groups.offsets)  # type: ignore[arg-type]
-    starts, ends = gather(offsets), gather(offsets[1:])
-    members = memoryview(groups.members)  # type: ignore[arg-type]
-    return chain.from_iterable(map(members.__getitem__, map(slice, starts, ends)))
+def _uint32(sequence: Sequence[int]) -> np.ndarray:
+    """A sequence of array type "I" (or a view of one) as a numpy array over the same memory."""
+    return np.frombuffer(sequence, dtype=np.uint32)  # type: ignore[call-overload]
+
+
+def _uint64(sequence: Sequence[int]) -> np.ndarray:
+    return np.frombuffer(sequence, dtype=np.uint64)  # type: ignore[call-overload]
 
 
 class SearchIndexBuilder:
     """A search index gathered one entry at a time, by increasing ordinal, then finished over the
     catalog's columns (which give the filters' values)."""
 
-    # Fields whose texts repeat across a catalog (a few hundred tags and colour names): their
-    # tokens are worked out once per text.
-    REPEATED_FIELDS = ("tags", "colours")
-
     def __init__(self) -> None:
         self.levels: dict[str, list[array | None]] = {}
+        # Tokens of the list fields' texts (tags and colour names: a few hundred across a
+        # catalog), worked out once per text.
         self.tokens: dict[str, list[str]] = {}
 
-    def _tokens(self, field_name: str, text: str) -> list[str]:
-        if field_name not in self.REPEATED_FIELDS:
-            return text_tokens(text)
-        words = self.tokens.get(text)
-        if words is None:
-            words = self.tokens[text] = text_tokens(text)
-        return words
-
     def add(self, ordinal: int, entry: Mapping) -> None:
-        best: dict[str, float] = {}
-        for field_name, weight in FIELD_WEIGHTS:
+        best: dict[str, int] = {}  # word -> level; fields come by falling weight, so the first is the best
+        cache = self.tokens
+        for field_name, level in FIELD_LEVELS:
             value = entry.get(field_name, "")
-            for text in value if isinstance(value, list) else [value]:
-                for word in self._tokens(field_name, text):
-                    if best.get(word, 0.0) < weight:
-                        best[word] = weight
-        for word, weight in best.items():
-            groups = self.levels.get(word)
+            if isinstance(value, list):
+                for text in value:
+                    words = cache.get(text)
+                    if words is None:
+                        words = cache[text] = text_tokens(text)
+                    for word in words:
+                        if word not in best:
+                            best[word] = level
+            else:
+                for word in text_tokens(value):
+                    if word not in best:
+                        best[word] = level
+        levels = self.levels
+        for word, level in best.items():
+            groups = levels.get(word)
             if groups is None:
-                groups = self.levels[word] = [None] * len(WEIGHT_LEVELS)
-            level = WEIGHT_LEVELS.index(weight)
-            if groups[level] is None:
-                groups[level] = array("I")
-            groups[level].append(ordinal)  # type: ignore[union-attr]
+                groups = levels[word] = [None] * len(WEIGHT_LEVELS)
+            group = groups[level]
+            if group is None:
+                group = groups[level] = array("I")
+            group.append(ordinal)
 
     def finish(self, columns: CatalogColumns) -> SearchIndex:
         vocabulary = sorted(self.levels)
