@@ -6,8 +6,9 @@ For each size (generated entries, as bench/api.py makes them), in fresh processe
   and peak memory;
 - a bare parse of the same snapshot into one dict per entry: the baseline;
 - every other worker: maps the file, then answers bench/api.py's query mix with all four facets
-  (p50 and p99 over ROUNDS rounds), and reports the memory of its own (the kernel's private pages)
-  beside the file, which the page cache holds once for every worker;
+  (as the page asks) and without (p50 and p99 over ROUNDS rounds), and reports the memory of its
+  own (the kernel's private pages) beside the file, which the page cache holds once for every
+  worker;
 - SQLite FTS5 over the same entries, answering the same queries (an embedded peer).
 Issue 18's goals at 1,000,000 entries: a cold load <= 30 s, <= 1 GB per instance, p99 <= 10 ms.
 Writes .state/bench/scale.json.
@@ -93,18 +94,20 @@ version, (columns, index, similar), _ = catalog_file.load(Path(sys.argv[1]))
 mapped = time.perf_counter() - start
 queries = json.loads(sys.argv[2])
 timings = {{query: [] for query in queries}}
+plain = {{query: [] for query in queries}}
 for round_number in range({rounds} + 1):
     for query in queries:
-        started = time.perf_counter()
-        result = index.search(query, limit=20, facets=("tags", "colour", "format", "orientation"))
-        for image_id in result.ids:
-            columns.records[image_id]
-        if round_number:
-            timings[query].append(time.perf_counter() - started)
+        for facets, kept in ((("tags", "colour", "format", "orientation"), timings), ((), plain)):
+            started = time.perf_counter()
+            result = index.search(query, limit=20, facets=facets)
+            for image_id in result.ids:
+                columns.records[image_id]
+            if round_number:
+                kept[query].append(time.perf_counter() - started)
 after = rollup_mb()
 private = lambda f: f["Private_Clean"] + f["Private_Dirty"]
 shared = lambda f: f["Shared_Clean"] + f["Shared_Dirty"]
-print(json.dumps({{"map_s": mapped, "timings": timings, "private_mb": private(after) - private(before),
+print(json.dumps({{"map_s": mapped, "timings": timings, "plain": plain, "private_mb": private(after) - private(before),
                   "rss_mb": after["Rss"] - before["Rss"]}}))
 """
 ROUNDS = 20
@@ -135,6 +138,7 @@ def measure(size: int, folder: Path) -> dict:
     built = child(BUILD.format(app=str(APP_SOURCE)), str(path), version, str(index_file))
     mapped = child(MAP.format(app=str(APP_SOURCE), rounds=ROUNDS), str(index_file), json.dumps(QUERIES))
     every = [seconds for timings in mapped["timings"].values() for seconds in timings]
+    plain = [seconds for timings in mapped["plain"].values() for seconds in timings]
     fts_every = [seconds for timings in fts["timings"].values() for seconds in timings]
     file_mb = index_file.stat().st_size / 1e6
     workers = 5  # a t3.small's: 2 x vCPUs + 1
@@ -154,6 +158,10 @@ def measure(size: int, folder: Path) -> dict:
         "instance_mb": round(file_mb + workers * mapped["private_mb"]),
         "search_ms": {"p50": round(percentile(every, 0.5) * 1000, 2), "p99": round(percentile(every, 0.99) * 1000, 2)},
         "search_ms_by_query": {query: round(percentile(t, 0.5) * 1000, 2) for query, t in mapped["timings"].items()},
+        "search_without_facets_ms": {
+            "p50": round(percentile(plain, 0.5) * 1000, 2),
+            "p99": round(percentile(plain, 0.99) * 1000, 2),
+        },
         "fts5_build_s": round(fts["build_s"], 1),
         "fts5_mb": round(fts["file_mb"]),
         "fts5_ms": {
@@ -222,8 +230,10 @@ def main() -> None:
             f"{row['build_s']} s + save {row['save_s']} s, peak {row['build_peak_mb']} MB (a bare parse into "
             f"dicts: {row['parse_s']} s, {row['parse_peak_mb']} MB). File {row['file_mb']} MB, mapped by "
             f"another worker in {row['map_s']} s, {row['worker_private_mb']} MB of its own after the queries; "
-            f"an instance of 5 workers about {row['instance_mb']} MB. Search p50/p99 "
-            f"{row['search_ms']['p50']}/{row['search_ms']['p99']} ms; SQLite FTS5 over the same entries "
+            f"an instance of 5 workers about {row['instance_mb']} MB. Search p50/p99 with facets "
+            f"{row['search_ms']['p50']}/{row['search_ms']['p99']} ms, without "
+            f"{row['search_without_facets_ms']['p50']}/{row['search_without_facets_ms']['p99']} ms; "
+            f"SQLite FTS5 over the same entries "
             f"{row['fts5_ms']['p50']}/{row['fts5_ms']['p99']} ms (built in {row['fts5_build_s']} s, "
             f"{row['fts5_mb']} MB)"
         )

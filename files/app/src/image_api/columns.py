@@ -18,10 +18,12 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 # A record is the entry as compact JSON (the snapshot's own line when it comes from one); records
 # are compressed together in blocks (zlib finds the keys and values they repeat), a block about
 # 16 KB raw and some 20 us to inflate.
-RECORDS_PER_BLOCK = 32
+RECORDS_PER_BLOCK = 16
 RECORD_COMPRESSION = 1  # zlib's fastest level: a block still shrinks about fourfold
 # Facet name -> the entry field its values come from (a list or one value).
 FACET_FIELDS = {"tags": "tags", "colour": "colours", "format": "format", "orientation": "orientation"}
@@ -56,6 +58,21 @@ class Groups:
         return cls(offsets, members)
 
 
+def numbers(type_code: str, values: np.ndarray) -> array:
+    """A numpy result as an array of the given type (the columns' own sequence type)."""
+    found = array(type_code)
+    found.frombytes(values.astype(np.dtype(type_code)).tobytes())
+    return found
+
+
+def grouped(keys: np.ndarray, members: np.ndarray, key_count: int) -> Groups:
+    """Groups of members by key (0..key_count - 1), each group in the members' given order."""
+    order = np.argsort(keys, kind="stable")
+    offsets = np.zeros(key_count + 1, dtype=np.uint64)
+    np.cumsum(np.bincount(keys, minlength=key_count), out=offsets[1:])
+    return Groups(numbers("Q", offsets), numbers("I", members[order]))
+
+
 @dataclass(frozen=True)
 class ValueLists:
     """Each entry's values of one field, by ordinal: the codes groups.of(ordinal) name them in
@@ -69,6 +86,20 @@ class ValueLists:
 
     def of_entry(self, ordinal: int) -> list[str]:
         return [self.values[code] for code in self.codes_of(ordinal)]
+
+    def entries_by_value(self) -> Groups:
+        """The inverse: value code -> the ordinals of the entries with that value, ascending."""
+        offsets = np.frombuffer(self.groups.offsets, dtype=np.uint64)  # type: ignore[call-overload]
+        codes = np.frombuffer(self.groups.members, dtype=np.uint32)  # type: ignore[call-overload]
+        ordinals = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint32), np.diff(offsets).astype(np.int64))
+        return grouped(codes, ordinals, len(self.values))
+
+    def first_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, code) of each entry's first value, for the entries that have one."""
+        offsets = np.frombuffer(self.groups.offsets, dtype=np.uint64).astype(np.int64)  # type: ignore[call-overload]
+        ordinals = np.flatnonzero(np.diff(offsets) > 0)
+        codes = np.frombuffer(self.groups.members, dtype=np.uint32)  # type: ignore[call-overload]
+        return ordinals, codes[offsets[ordinals]]
 
 
 class ValueListsBuilder:

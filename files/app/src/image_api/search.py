@@ -422,12 +422,5 @@ class SearchIndexBuilder:
                     keyed[number * len(WEIGHT_LEVELS) + level] = group
         postings = Groups.collect(keyed, len(vocabulary) * len(WEIGHT_LEVELS))
         self.levels, keyed = {}, {}
-        by_value = {}
-        for name, lists in columns.facets.items():
-            members: dict[int, array] = {}
-            offsets, codes = lists.groups.offsets, lists.groups.members
-            for ordinal in range(len(columns)):
-                for place in range(offsets[ordinal], offsets[ordinal + 1]):
-                    members.setdefault(codes[place], array("I")).append(ordinal)
-            by_value[name] = Groups.collect(members, len(lists.values))
+        by_value = {name: lists.entries_by_value() for name, lists in columns.facets.items()}
         return SearchIndex(columns, vocabulary, postings, by_value)

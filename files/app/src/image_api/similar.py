@@ -13,11 +13,12 @@ entries themselves.
 from __future__ import annotations
 
 import heapq
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .columns import CatalogColumns, EntryRecords, Groups
+import numpy as np
+
+from .columns import CatalogColumns, EntryRecords, Groups, grouped
 
 HASH_WEIGHT, TAGS_WEIGHT, COLOURS_WEIGHT = 0.5, 0.3, 0.2
 BANDS = 4
@@ -59,24 +60,21 @@ class SimilarIndex:
 
     @classmethod
     def of(cls, columns: CatalogColumns) -> SimilarIndex:
-        bands: dict[int, array] = {}
-        tags: dict[int, array] = {}
-        colours: dict[int, array] = {}
-        tag_lists, colour_lists = columns.facets["tags"], columns.facets["colour"]
-        for ordinal in range(len(columns)):
-            if columns.hashed[ordinal]:
-                for band in range(BANDS):
-                    bands.setdefault(_band_key(columns.phashes[ordinal], band), array("I")).append(ordinal)
-            for code in tag_lists.codes_of(ordinal):
-                tags.setdefault(code, array("I")).append(ordinal)
-            for code in colour_lists.codes_of(ordinal)[:1]:
-                colours.setdefault(code, array("I")).append(ordinal)
-        return cls(
-            columns,
-            Groups.collect(bands, BANDS << BAND_BITS),
-            Groups.collect(tags, len(tag_lists.values)),
-            Groups.collect(colours, len(colour_lists.values)),
+        hashed = np.flatnonzero(np.frombuffer(columns.hashed, dtype=np.uint8)).astype(np.uint32)
+        phashes = np.frombuffer(columns.phashes, dtype=np.uint64)[hashed]  # type: ignore[call-overload]
+        band_keys = [
+            (np.uint64(band << BAND_BITS) | (phashes >> np.uint64(BAND_BITS * (BANDS - 1 - band))) & np.uint64(0xFFFF))
+            for band in range(BANDS)
+        ]
+        by_band = grouped(
+            np.concatenate(band_keys).astype(np.int64) if len(hashed) else np.zeros(0, np.int64),
+            np.tile(hashed, BANDS),
+            BANDS << BAND_BITS,
         )
+        colours = columns.facets["colour"]
+        ordinals, first = colours.first_values()
+        by_colour = grouped(first.astype(np.int64), ordinals.astype(np.uint32), len(colours.values))
+        return cls(columns, by_band, columns.facets["tags"].entries_by_value(), by_colour)
 
     def _candidates(self, ordinal: int) -> set[int]:
         columns = self.columns
