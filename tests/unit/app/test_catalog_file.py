@@ -83,3 +83,19 @@ def test_workers_build_each_version_once_and_older_files_go(demo_index, tmp_path
     # A worker still on v1 keeps answering from its mapping after the file is gone.
     assert holders[1].current.version == "v1" and holders[1].current.index.search("lake").ids
     assert holders[1].refresh_if_changed() and source.loads == 2 and holders[1].current.version == "v2"
+
+
+def test_a_file_says_how_its_records_are_blocked(demo_index, tmp_path, monkeypatch):
+    from image_api import columns
+
+    _, entries = demo_index
+    monkeypatch.setattr(columns, "RECORDS_PER_BLOCK", 3)  # as an older release wrote them
+    older = index_catalog(in_id_order(entries))
+    catalog_file.save(tmp_path / "older.catalog", "v1", older)
+    monkeypatch.undo()
+    _, (mapped, _, _), _ = catalog_file.load(tmp_path / "older.catalog")
+    assert mapped.records.per_block == 3 != columns.RECORDS_PER_BLOCK
+    assert [mapped.records[image_id] for image_id in mapped.records] == sorted(entries, key=lambda e: e["image_id"])
+    current = catalog_file.path_for(tmp_path, "v1")
+    monkeypatch.setattr(catalog_file, "LAYOUT", catalog_file.LAYOUT - 1)
+    assert catalog_file.path_for(tmp_path, "v1") != current  # another layout, another file

@@ -74,6 +74,7 @@ class ImageApi:
         self.settings = settings
         self.catalog = catalog
         self.store = store
+        self._automatic_queries: dict[int, str] = {}  # width -> canonical query text of its fmt=auto variant
 
     # helpers
 
@@ -98,18 +99,19 @@ class ImageApi:
     def variant_url(self, entry: dict, width: int) -> str:
         """The canonical URL of a variant at about this width in the best format the viewer
         decodes (fmt=auto), with no redirect on the way."""
-        variant = parse_variant({"w": str(width), "fmt": AUTO}, self.settings)
-        canonical = canonical_query(variant, self.settings)
+        query = self._automatic_queries.get(width)
+        if query is None:  # the same for every image: worked out once per width
+            variant = parse_variant({"w": str(width), "fmt": AUTO}, self.settings)
+            query = self._automatic_queries[width] = query_text(canonical_query(variant, self.settings))
         key = self.settings.signing_key
-        signed = signature(key, entry["image_id"], query_text(canonical)) if key else None
-        return f"{self.settings.cdn_base_url}{self.variant_path(entry['image_id'], canonical, signed)}"
+        signed = signature(key, entry["image_id"], query) if key else None
+        return f"{self.settings.cdn_base_url}{self.variant_path(entry['image_id'], query, signed)}"
 
     @staticmethod
-    def variant_path(image_id: str, canonical: dict[str, str], signed: str | None) -> str:
-        """/img/<id>?<canonical query>, with the signature when there is one. Only the URLs the API
-        hands out are signed by it: a redirect keeps the caller's signature or its lack of one, so
-        no request can get a signature minted for a variant of its choosing."""
-        query = query_text(canonical)
+    def variant_path(image_id: str, query: str, signed: str | None) -> str:
+        """/img/<id>?<canonical query text>, with the signature when there is one. Only the URLs the
+        API hands out are signed by it: a redirect keeps the caller's signature or its lack of one,
+        so no request can get a signature minted for a variant of its choosing."""
         if signed is not None:
             query += f"&{SIGNATURE_PARAMETER}={signed}"
         return f"/img/{image_id}?{query}"
@@ -164,7 +166,7 @@ class ImageApi:
             "suggestion": result.suggestion or None,
             "next_cursor": encode_cursor(end) if end < result.total else None,
             "version": loaded.version,
-            "results": [self.summary(loaded.index.entries[i]) for i in result.ids],
+            "results": [self.summary(loaded.index.entries.record(ordinal)) for ordinal in result.ordinals],
         }
         if query.facets:
             body["facets"] = result.facets
@@ -225,7 +227,7 @@ class ImageApi:
             raise ApiError(403, "bad_signature", "the signature does not match this image and variant")
         # Without a key, s is just another spelling: redirected away like the others.
         if query != canonical or (signed is not None and not key):
-            location = self.variant_path(entry["image_id"], canonical, signed if key else None)
+            location = self.variant_path(entry["image_id"], query_text(canonical), signed if key else None)
             return bottle.HTTPResponse(status=308, headers={"Location": location, "Cache-Control": REDIRECT_CACHE})
         # fmt=auto answers by the viewer's Accept (normalised by the edge, which keys on it).
         preferred = preferred_format(bottle.request.headers.get("Accept", "")) if variant.fmt == AUTO else ""

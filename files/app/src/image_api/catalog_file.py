@@ -26,6 +26,9 @@ from .search import SearchIndex
 from .similar import SimilarIndex
 
 MAGIC = b"IMGCAT01"
+# The layout's version: part of a file's name, so a release that changes the layout (or how records
+# are blocked) builds its own file beside the one an older release's workers may still map.
+LAYOUT = 2
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -74,6 +77,7 @@ def save(path: Path, version: str, indexes: Indexes, malformed: int = 0) -> None
         position += padding
     header = json.dumps({
         "version": version, "malformed": malformed, "vocabulary": index.vocabulary, "sections": layout,
+        "records_per_block": columns.records.per_block,
         "values": {name: lists.values for name, lists in columns.facets.items()},
     }, separators=(",", ":")).encode()  # fmt: skip
     header += b" " * (-(len(MAGIC) + 8 + len(header)) % ALIGNMENT)
@@ -111,7 +115,9 @@ def load(path: Path) -> Built:
         return Groups(section(f"{prefix}.offsets"), section(f"{prefix}.members"))
 
     values = header["values"]
-    records = EntryRecords(section("ids"), section("id_offsets"), section("blocks"), section("block_offsets"))
+    records = EntryRecords(
+        section("ids"), section("id_offsets"), section("blocks"), section("block_offsets"), header["records_per_block"]
+    )
     facets = {name: ValueLists(groups(f"facet.{name}"), values[name]) for name in values}
     columns = CatalogColumns(records, section("widths"), facets, section("phashes"), section("hashed"))
     by_value = {name: groups(f"value.{name}") for name in values}
@@ -128,8 +134,9 @@ def _locked(path: Path):
 
 
 def path_for(folder: Path, version: str) -> Path:
-    """The version's file (named by a digest: a version is the table's text, not a file name)."""
-    return folder / f"{hashlib.sha256(version.encode()).hexdigest()[:32]}{SUFFIX}"
+    """The version's file in this layout (named by a digest: a version is the table's text, not a
+    file name)."""
+    return folder / f"{hashlib.sha256(f'{LAYOUT}:{version}'.encode()).hexdigest()[:32]}{SUFFIX}"
 
 
 def shared(folder: Path, version: str, build: Callable[[], Built]) -> Built:

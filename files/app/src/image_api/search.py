@@ -91,6 +91,7 @@ class SearchResult:
     suggestion: str = ""
     matched_all_words: bool = True
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> matches
+    ordinals: list[int] = field(default_factory=list)  # the page's entries' ordinals (for their records)
 
 
 @dataclass
@@ -345,7 +346,7 @@ class SearchIndex:
                 listed = np.flatnonzero(allowed)
                 page, total = listed[offset : offset + limit].tolist(), len(listed)
                 counts = self.facet_counts(listed, facets)
-            return SearchResult(self._ids(page), total, facets=counts)
+            return SearchResult(self._ids(page), total, facets=counts, ordinals=page)
         # Only the last word is a prefix, the one being typed (as hosted engines do): the others
         # are finished words, so "cat food" does not find "category".
         last = len(words) - 1
@@ -361,10 +362,12 @@ class SearchIndex:
         if len(per_word) == 1:
             page, total, matched = self._single_word(per_word[0], allowed, offset + limit)
             counts = self.facet_counts(matched(), facets) if facets else {}
-            return SearchResult(self._ids(page[offset:]), total, fuzzy, suggestion, total > 0 or not fuzzy, counts)
+            shown = page[offset:]
+            return SearchResult(self._ids(shown), total, fuzzy, suggestion, total > 0 or not fuzzy, counts, shown)
         page, candidates, every = self._matches(per_word, allowed, offset + limit)
         counts = self.facet_counts(candidates, facets) if facets else {}
-        return SearchResult(self._ids(page[offset:]), len(candidates), fuzzy, suggestion, every, counts)
+        shown = page[offset:]
+        return SearchResult(self._ids(shown), len(candidates), fuzzy, suggestion, every, counts, shown)
 
 
 def _uint32(sequence: Sequence[int]) -> np.ndarray:
