@@ -39,6 +39,8 @@ def test_the_mapped_file_answers_as_the_indexes_in_memory(built, tmp_path):
         assert mapped[0].records[image_id] == columns.records[image_id]
         assert mapped[2].similar(image_id, 8) == similar.similar(image_id, 8)
     assert mapped[0].records.get("no-such-image") is None and len(mapped[0].records) == len(columns.records)
+    # The similar-image index's entries by tag are the search index's tags filter, kept once.
+    assert similar.by_tag is index.by_value["tags"] and mapped[2].by_tag is mapped[1].by_value["tags"]
 
 
 def test_an_empty_catalog_saves_and_maps(tmp_path):

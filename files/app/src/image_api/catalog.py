@@ -39,7 +39,8 @@ def index_catalog(entries: Entries) -> tuple[CatalogColumns, SearchIndex, Simila
     for entry, record in entries:
         search_builder.add(columns_builder.add(entry, record), entry)
     columns = columns_builder.finish()
-    return columns, search_builder.finish(columns), SimilarIndex.of(columns)
+    index = search_builder.finish(columns)
+    return columns, index, SimilarIndex.of(columns, by_tag=index.by_value["tags"])
 
 
 def in_id_order(entries: list[dict]) -> Entries:

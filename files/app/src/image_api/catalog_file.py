@@ -28,7 +28,7 @@ from .similar import SimilarIndex
 MAGIC = b"IMGCAT01"
 # The layout's version: part of a file's name, so a release that changes the layout (or how records
 # are blocked) builds its own file beside the one an older release's workers may still map.
-LAYOUT = 2
+LAYOUT = 3
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -50,7 +50,7 @@ def _sections(columns: CatalogColumns, index: SearchIndex, similar: SimilarIndex
         sections[f"facet.{name}.members"] = lists.groups.members
         sections[f"value.{name}.offsets"] = index.by_value[name].offsets
         sections[f"value.{name}.members"] = index.by_value[name].members
-    for name in ("by_band", "by_tag", "by_colour"):
+    for name in ("by_band", "by_colour"):  # by_tag is the search index's tags filter (value.tags)
         groups = getattr(similar, name)
         sections[f"similar.{name}.offsets"], sections[f"similar.{name}.members"] = groups.offsets, groups.members
     return sections
@@ -122,7 +122,7 @@ def load(path: Path) -> Built:
     columns = CatalogColumns(records, section("widths"), facets, section("phashes"), section("hashed"))
     by_value = {name: groups(f"value.{name}") for name in values}
     index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value)
-    similar = SimilarIndex(columns, groups("similar.by_band"), groups("similar.by_tag"), groups("similar.by_colour"))
+    similar = SimilarIndex(columns, groups("similar.by_band"), by_value["tags"], groups("similar.by_colour"))
     return header["version"], (columns, index, similar), header["malformed"]
 
 

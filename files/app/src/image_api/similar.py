@@ -59,7 +59,9 @@ class SimilarIndex:
         return cls.of(CatalogColumns.build(entries))
 
     @classmethod
-    def of(cls, columns: CatalogColumns) -> SimilarIndex:
+    def of(cls, columns: CatalogColumns, by_tag: Groups | None = None) -> SimilarIndex:
+        """The index over the columns; by_tag: the entries by tag code when the search index has
+        them already (its tags filter), shared rather than built twice."""
         hashed = np.flatnonzero(np.frombuffer(columns.hashed, dtype=np.uint8)).astype(np.uint32)
         phashes = np.frombuffer(columns.phashes, dtype=np.uint64)[hashed]  # type: ignore[call-overload]
         band_keys = [
@@ -74,7 +76,8 @@ class SimilarIndex:
         colours = columns.facets["colour"]
         ordinals, first = colours.first_values()
         by_colour = grouped(first.astype(np.int64), ordinals.astype(np.uint32), len(colours.values))
-        return cls(columns, by_band, columns.facets["tags"].entries_by_value(), by_colour)
+        by_tag = by_tag if by_tag is not None else columns.facets["tags"].entries_by_value()
+        return cls(columns, by_band, by_tag, by_colour)
 
     def _candidates(self, ordinal: int) -> set[int]:
         columns = self.columns
