@@ -62,9 +62,6 @@ class Postings:
     def __len__(self) -> int:
         return sum(end - start for _, start, end in self.groups)
 
-    def members(self) -> Iterator[Sequence[int]]:
-        return (self.ordinals[start:end] for _, start, end in self.groups)  # type: ignore[misc]
-
     def ranked(self) -> Iterator[tuple[float, int]]:
         """(weight, ordinal), highest weight first, then by ordinal (by id)."""
         for weight, start, end in self.groups:
