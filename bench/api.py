@@ -2,7 +2,8 @@
 
 - search throughput and p50/p99 latency with 1k, 10k and 100k generated catalog entries, against
   the hello-world route (/healthz) measured right before (goal: search >= 0.5x hello-world
-  throughput, p99 <= 10 ms at 100k). Load: wrk when installed, else a Python client.
+  throughput, p99 <= 10 ms at 100k). Load: wrk when installed, else a Python client. The server
+  runs as the image_api role runs it (its workers and threads for this machine's CPUs).
 - resizing a large JPEG to a 400 px WebP with the API's renderer (shrink-on-load) against naive
   Pillow (full decode, resize, encode) in the same process (goal >= 3x).
 - encoding an 800 px variant of the demo photos as AVIF (the API's speed and quality mapping)
@@ -37,6 +38,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_SOURCE = PROJECT_ROOT / "files/app/src"
 sys.path.insert(0, str(APP_SOURCE))
 
+import yaml  # noqa: E402
 from image_api.catalog_schema import content_key, orientation_of  # noqa: E402
 from image_api.config import Settings  # noqa: E402
 from image_api.resize import Variant, encoder_options, parse_variant, render  # noqa: E402
@@ -77,6 +79,16 @@ def synthetic_entries(count: int) -> list[dict]:
     return entries
 
 
+def server_shape() -> tuple[int, int]:
+    """gunicorn's workers and threads as the image_api role runs it on this machine's CPUs (its
+    defaults: 2 x CPUs + 1 workers, image_api_threads each)."""
+    defaults = yaml.safe_load((PROJECT_ROOT / "roles/image_api/defaults/main.yml").read_text())
+    return 2 * (os.cpu_count() or 1) + 1, int(defaults["image_api_threads"])
+
+
+SERVER_SHAPE = server_shape()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -89,8 +101,9 @@ def start_api(catalog_file: Path, port: int, log: Path) -> subprocess.Popen:
            "IMAGE_API_CACHE_DIR": str(catalog_file.parent / "api-cache"),
            "IMAGE_API_MAX_SEARCH_LIMIT": "100"}  # fmt: skip
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
-               "--threads", "4", "image_api.wsgi:create_application()"]  # fmt: skip
+    workers, threads = SERVER_SHAPE
+    command = [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+               "--threads", str(threads), "image_api.wsgi:create_application()"]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

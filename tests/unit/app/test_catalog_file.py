@@ -8,6 +8,7 @@ import threading
 import pytest
 import yaml
 from image_api import catalog_file
+from image_api.cards import card
 from image_api.catalog import CatalogHolder, in_id_order, index_catalog
 from image_api.similar import SimilarIndex
 
@@ -35,8 +36,9 @@ def test_the_mapped_file_answers_as_the_indexes_in_memory(built, tmp_path):
             assert mapped[1].search(query, filters, limit=10, facets=("tags", "colour", "format", "orientation")) == (
                 expected
             ), (query, filters)
-    for image_id in list(columns.records)[::7]:
+    for ordinal, image_id in list(enumerate(columns.records))[::7]:
         assert mapped[0].records[image_id] == columns.records[image_id]
+        assert bytes(mapped[0].cards.of(ordinal)) == card(columns.records[image_id])
         assert mapped[2].similar(image_id, 8) == similar.similar(image_id, 8)
     assert mapped[0].records.get("no-such-image") is None and len(mapped[0].records) == len(columns.records)
     # The similar-image index's entries by tag are the search index's tags filter, kept once.

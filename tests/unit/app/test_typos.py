@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from image_api.typos import TypoIndex, typo_budget, typo_distance
+from image_api.typos import DeletionIndex, TypoIndex, one_typo_apart, typo_budget, typo_distance
 
 LETTERS = st.text(alphabet="abcdefghij", min_size=0, max_size=10)
 
@@ -81,3 +81,16 @@ def test_a_long_word_with_two_typos_finds_the_catalog_word(word, edits):
     distance = reference_distance(typed, word)  # two edits at one place may count as three (OSA)
     if typed != word and len(typed) >= 9 and distance <= 2:
         assert found.get(word) == distance
+
+
+@settings(max_examples=400, deadline=None)
+@given(LETTERS, LETTERS)
+def test_one_typo_apart_is_a_distance_of_exactly_one(left, right):
+    assert one_typo_apart(left, right) == (reference_distance(left, right) == 1)
+
+
+def test_the_deletion_index_finds_words_by_their_keys_whatever_the_vocabulary():
+    vocabulary = sorted({"coffee", "toffee", "cofee", "office", "icon", "coffees", *(f"w{n:05d}" for n in range(5000))})
+    index = DeletionIndex.build(vocabulary)
+    found = {vocabulary[number] for number in index.candidates("coffee")}
+    assert {"coffee", "toffee", "cofee", "coffees"} <= found and "icon" not in found and len(found) < 10

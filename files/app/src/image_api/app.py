@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import re
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import bottle
 
+from .cards import card, split_card
 from .catalog import CatalogHolder
 from .catalog_schema import focus_point
 from .config import Settings
@@ -47,9 +49,10 @@ REDIRECT_CACHE = "public, max-age=86400"
 LARGE_RENDER_LOCK = "large-render.lock"  # in the cache folder, which every worker shares
 
 
-def _json(status: int, body: dict, cache: str = "no-store", **headers: str) -> bottle.HTTPResponse:
+def _json(status: int, body: dict | str, cache: str = "no-store", **headers: str) -> bottle.HTTPResponse:
+    """A JSON answer (body: an object, or its JSON text)."""
     return bottle.HTTPResponse(
-        json.dumps(body, separators=(",", ":")),
+        body if isinstance(body, str) else json.dumps(body, separators=(",", ":")),
         status=status,
         headers={"Content-Type": "application/json", "Cache-Control": cache, **headers},
     )
@@ -75,6 +78,8 @@ class ImageApi:
         self.catalog = catalog
         self.store = store
         self._automatic_queries: dict[int, str] = {}  # width -> canonical query text of its fmt=auto variant
+        # srcset widths -> (thumbnail URL, srcset) split where the image id goes (unsigned URLs)
+        self._urls_around_id: dict[tuple[int, ...], tuple[list[str], list[str]]] = {}
 
     # helpers
 
@@ -96,16 +101,21 @@ class ImageApi:
     def original_url(self, entry: dict) -> str:
         return f"{self.settings.cdn_base_url}/{entry['key']}"
 
-    def variant_url(self, entry: dict, width: int) -> str:
-        """The canonical URL of a variant at about this width in the best format the viewer
-        decodes (fmt=auto), with no redirect on the way."""
+    def _automatic_query(self, width: int) -> str:
+        """The canonical query text of the variant at about this width in the best format the
+        viewer decodes (fmt=auto): the same for every image, so worked out once per width."""
         query = self._automatic_queries.get(width)
-        if query is None:  # the same for every image: worked out once per width
+        if query is None:
             variant = parse_variant({"w": str(width), "fmt": AUTO}, self.settings)
             query = self._automatic_queries[width] = query_text(canonical_query(variant, self.settings))
+        return query
+
+    def variant_url(self, image_id: str, width: int) -> str:
+        """The canonical URL of a variant at about this width (fmt=auto), with no redirect on the way."""
+        query = self._automatic_query(width)
         key = self.settings.signing_key
-        signed = signature(key, entry["image_id"], query) if key else None
-        return f"{self.settings.cdn_base_url}{self.variant_path(entry['image_id'], query, signed)}"
+        signed = signature(key, image_id, query) if key else None
+        return f"{self.settings.cdn_base_url}{self.variant_path(image_id, query, signed)}"
 
     @staticmethod
     def variant_path(image_id: str, query: str, signed: str | None) -> str:
@@ -116,26 +126,41 @@ class ImageApi:
             query += f"&{SIGNATURE_PARAMETER}={signed}"
         return f"/img/{image_id}?{query}"
 
-    def thumbnail_url(self, entry: dict) -> str:
-        return self.variant_url(entry, self.settings.thumbnail_width)
+    def srcset_widths(self, width: int) -> tuple[int, ...]:
+        """The thumbnail's widths for an image this wide: every allowed width up to 4x the
+        thumbnail's and the image's own (no upscaling), for <img srcset>: the browser picks by its
+        layout and pixel ratio."""
+        allowed = self.settings.allowed_widths
+        return allowed[: bisect.bisect_right(allowed, min(width, 4 * self.settings.thumbnail_width))] or allowed[:1]
 
-    def srcset(self, entry: dict) -> str:
-        """The thumbnail at every allowed width up to 4x the thumbnail's and the image's own width
-        (no upscaling), for <img srcset>: the browser picks by its layout and pixel ratio."""
-        widest = min(entry["width"], 4 * self.settings.thumbnail_width)
-        widths = [w for w in self.settings.allowed_widths if w <= widest] or [self.settings.allowed_widths[0]]
-        return ", ".join(f"{self.variant_url(entry, w)} {w}w" for w in widths)
+    def _image_urls(self, image_id: str, width: int) -> tuple[str, str]:
+        """(thumbnail URL, srcset) of an image. Unsigned, both are the same text around the id for
+        every image with the same widths: worked out once per set of widths, then joined."""
+        widths = self.srcset_widths(width)
+        if self.settings.signing_key:  # each URL has its own signature
+            srcset = ", ".join(f"{self.variant_url(image_id, w)} {w}w" for w in widths)
+            return self.variant_url(image_id, self.settings.thumbnail_width), srcset
+        around = self._urls_around_id.get(widths)
+        if around is None:
+            mark = "\0"  # never in an id (a slug)
+            thumbnail = self.variant_url(mark, self.settings.thumbnail_width)
+            srcset = ", ".join(f"{self.variant_url(mark, w)} {w}w" for w in widths)
+            around = self._urls_around_id[widths] = (thumbnail.split(mark), srcset.split(mark))
+        return image_id.join(around[0]), image_id.join(around[1])
+
+    def summary_text(self, image_id: str, card_text: bytes, width: int) -> str:
+        """An image's summary as JSON text: its card (cards.py) with its URLs, which depend on the
+        settings. Ids are slugs, keys are made of them and the CDN base URL holds nothing to escape
+        (config.py), so the URLs go in as they are."""
+        members, key = split_card(card_text)
+        thumbnail, srcset = self._image_urls(image_id, width)
+        return (
+            f'{{"id":"{image_id}",{members.decode()},"url":"{self.settings.cdn_base_url}/{key}",'
+            f'"thumbnail_url":"{thumbnail}","srcset":"{srcset}"}}'
+        )
 
     def summary(self, entry: dict) -> dict:
-        fields = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
-        return {
-            "id": entry["image_id"],
-            **{name: entry[name] for name in fields},
-            "aspect_ratio": round(entry["width"] / entry["height"], 4),
-            "url": self.original_url(entry),
-            "thumbnail_url": self.thumbnail_url(entry),
-            "srcset": self.srcset(entry),
-        }
+        return json.loads(self.summary_text(entry["image_id"], card(entry), entry["width"]))
 
     # routes
 
@@ -166,11 +191,17 @@ class ImageApi:
             "suggestion": result.suggestion or None,
             "next_cursor": encode_cursor(end) if end < result.total else None,
             "version": loaded.version,
-            "results": [self.summary(loaded.index.entries.record(ordinal)) for ordinal in result.ordinals],
         }
         if query.facets:
             body["facets"] = result.facets
-        return _json(200, body, cache="public, max-age=30")
+        # The page's summaries are spliced in as the texts of their cards, not decoded and encoded.
+        columns = loaded.index.columns
+        results = ",".join(
+            self.summary_text(image_id, columns.cards.of(ordinal), columns.widths[ordinal])
+            for image_id, ordinal in zip(result.ids, result.ordinals, strict=True)
+        )
+        text = f'{json.dumps(body, separators=(",", ":"))[:-1]},"results":[{results}]}}'
+        return _json(200, text, cache="public, max-age=30")
 
     def image_metadata(self, image_id: str):
         self._query()

@@ -21,14 +21,16 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .cards import Cards
 from .columns import CatalogColumns, EntryRecords, Groups, ValueLists
 from .search import SearchIndex
 from .similar import SimilarIndex
+from .typos import DeletionIndex
 
 MAGIC = b"IMGCAT01"
 # The layout's version: part of a file's name, so a release that changes the layout (or how records
 # are blocked) builds its own file beside the one an older release's workers may still map.
-LAYOUT = 3
+LAYOUT = 4
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -42,8 +44,10 @@ def _sections(columns: CatalogColumns, index: SearchIndex, similar: SimilarIndex
     sections: dict[str, Sequence | bytes] = {
         "ids": records.id_bytes, "id_offsets": records.id_offsets,
         "blocks": records.blocks, "block_offsets": records.block_offsets,
+        "cards": columns.cards.run, "card_offsets": columns.cards.offsets,
         "widths": columns.widths, "phashes": columns.phashes, "hashed": columns.hashed,
         "postings.offsets": index.postings.offsets, "postings.members": index.postings.members,
+        "typos.hashes": index.deletions.hashes, "typos.words": index.deletions.words,
     }  # fmt: skip
     for name, lists in columns.facets.items():
         sections[f"facet.{name}.offsets"] = lists.groups.offsets
@@ -119,9 +123,11 @@ def load(path: Path) -> Built:
         section("ids"), section("id_offsets"), section("blocks"), section("block_offsets"), header["records_per_block"]
     )
     facets = {name: ValueLists(groups(f"facet.{name}"), values[name]) for name in values}
-    columns = CatalogColumns(records, section("widths"), facets, section("phashes"), section("hashed"))
+    cards = Cards(section("cards"), section("card_offsets"))
+    columns = CatalogColumns(records, cards, section("widths"), facets, section("phashes"), section("hashed"))
     by_value = {name: groups(f"value.{name}") for name in values}
-    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value)
+    deletions = DeletionIndex(section("typos.hashes"), section("typos.words"))
+    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value, deletions)
     similar = SimilarIndex(columns, groups("similar.by_band"), by_value["tags"], groups("similar.by_colour"))
     return header["version"], (columns, index, similar), header["malformed"]
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cards import Cards, CardsBuilder
+
 # A record is the entry as compact JSON (the snapshot's own line when it comes from one); records
 # are compressed together in blocks (zlib finds the keys and values they repeat): a block of 8 is
 # about 4 KB raw and some 10 us to inflate, and takes about 13 % more bytes than one of 16.
@@ -174,6 +176,7 @@ class CatalogColumns:
     """One catalog version, compact: the records, and the fields the indexes read, by ordinal."""
 
     records: EntryRecords
+    cards: Cards  # each entry's summary as JSON text, for the answers that list entries
     widths: Sequence[int]
     facets: dict[str, ValueLists]  # FACET_FIELDS' names
     phashes: Sequence[int]  # the 64-bit perceptual hash, 0 when unknown
@@ -205,6 +208,7 @@ class ColumnsBuilder:
         self.widths, self.phashes, self.hashed = array("I"), array("Q"), bytearray()
         self.facets = {name: ValueListsBuilder() for name in FACET_FIELDS}
         self.blocks, self.block_offsets = bytearray(), array("Q", [0])
+        self.cards = CardsBuilder()
         self.per_block = RECORDS_PER_BLOCK
         self._pending: list[bytes] = []
 
@@ -220,6 +224,7 @@ class ColumnsBuilder:
         phash = entry.get("phash", "")
         self.phashes.append(int(phash, 16) if phash else 0)
         self.hashed.append(1 if phash else 0)
+        self.cards.add(entry)
         for name, field_name in FACET_FIELDS.items():
             value = entry.get(field_name, "")
             self.facets[name].add(value if isinstance(value, list) else [value])
@@ -240,4 +245,4 @@ class ColumnsBuilder:
             self._seal()
         facets = {name: builder.finish() for name, builder in self.facets.items()}
         records = EntryRecords(bytes(self.ids), self.id_offsets, bytes(self.blocks), self.block_offsets, self.per_block)
-        return CatalogColumns(records, self.widths, facets, self.phashes, bytes(self.hashed))
+        return CatalogColumns(records, self.cards.finish(), self.widths, facets, self.phashes, bytes(self.hashed))

@@ -128,6 +128,9 @@ def validate(settings: Settings) -> Settings:
         raise ConfigError(
             f"IMAGE_API_DEFAULT_QUALITY must be one of IMAGE_API_QUALITY_LEVELS ({settings.quality_levels})"
         )
+    if any(character in settings.cdn_base_url for character in '"\\<> ') or not settings.cdn_base_url.isprintable():
+        # Written as is into URLs and JSON answers (app.py): nothing there may need escaping.
+        raise ConfigError("IMAGE_API_CDN_BASE_URL must be a URL without spaces, quotes, backslashes or <>")
     if settings.require_signed_urls and not settings.signing_key:
         raise ConfigError("IMAGE_API_REQUIRE_SIGNED_URLS needs IMAGE_API_SIGNING_KEY")
     if settings.signing_key and len(settings.signing_key) < 32:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .catalog_schema import text_tokens
 from .columns import EMPTY, CatalogColumns, EntryRecords, Groups
-from .typos import TypoIndex, trigrams, typo_budget
+from .typos import DeletionIndex, TypoIndex, trigrams, typo_budget
 
 # Colour names (the palette's, named at publish) count low: "blue car" ranks a blue car tagged
 # blue above one that merely is blue, and the colour= filter is the strict form.
@@ -101,6 +101,7 @@ class SearchIndex:
     vocabulary: list[str]  # sorted words: a word's number is its place
     postings: Groups  # number * len(WEIGHT_LEVELS) + level -> ordinals with the word at that weight
     by_value: dict[str, Groups]  # facet -> value code (columns.facets[facet].values) -> ordinals
+    deletions: DeletionIndex  # the vocabulary's words by their deletion keys, for typos
     word_numbers: dict[str, int] = field(init=False)
     size: int = field(init=False)
     members: np.ndarray = field(init=False, repr=False)
@@ -118,7 +119,7 @@ class SearchIndex:
                 self.by_trigram.setdefault(gram, set()).add(word)
         facets = self.columns.facets
         self.value_codes = {name: {value: code for code, value in enumerate(facets[name].values)} for name in facets}
-        self.typos = TypoIndex(self.word_numbers, self.by_trigram)
+        self.typos = TypoIndex(self.vocabulary, self.deletions, self.by_trigram)
         # The same sequences as numpy arrays (views, nothing copied), for the set work of a query.
         self.size = len(self.columns)
         self.members = _uint32(self.postings.members)
@@ -423,4 +424,4 @@ class SearchIndexBuilder:
         postings = Groups.collect(keyed, len(vocabulary) * len(WEIGHT_LEVELS))
         self.levels, keyed = {}, {}
         by_value = {name: lists.entries_by_value() for name, lists in columns.facets.items()}
-        return SearchIndex(columns, vocabulary, postings, by_value)
+        return SearchIndex(columns, vocabulary, postings, by_value, DeletionIndex.build(vocabulary))

@@ -10,12 +10,16 @@ its neighbours (``lake`` does not find ``like``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Mapping
+import zlib
+from array import array
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 ONE_TYPO_FROM = 5
 TWO_TYPOS_FROM = 9
 SHORT_WORD_FALLBACK_FROM = 4
-TOKEN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def typo_budget(word: str, matches_as_typed: bool) -> int:
@@ -51,14 +55,67 @@ def typo_distance(left: str, right: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
-def one_edit_variants(word: str) -> set[str]:
-    """Every string one typo away from the word (letters and digits, as search tokens are)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    deleted = {left + right[1:] for left, right in splits if right}
-    swapped = {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
-    replaced = {left + char + right[1:] for left, right in splits if right for char in TOKEN_CHARACTERS}
-    inserted = {left + char + right for left, right in splits for char in TOKEN_CHARACTERS}
-    return (deleted | swapped | replaced | inserted) - {word}
+def deletion_keys(word: str) -> set[str]:
+    """The word and every string one deletion away from it."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def key_hash(key: str) -> int:
+    """A deletion key's number in the index: the same in every process (unlike hash())."""
+    return zlib.crc32(key.encode())
+
+
+def one_typo_apart(left: str, right: str) -> bool:
+    """Whether the words differ by exactly one typo (insertion, deletion, substitution or
+    transposition of neighbours): in one pass, where typo_distance fills a matrix."""
+    if left == right or abs(len(left) - len(right)) > 1:
+        return False
+    same = 0
+    for a, b in zip(left, right, strict=False):  # up to the shorter word
+        if a != b:
+            break
+        same += 1
+    if len(left) == len(right):
+        rest = same + 1
+        return left[rest:] == right[rest:] or (
+            left[same : same + 2] == right[same : same + 2][::-1] and left[same + 2 :] == right[same + 2 :]
+        )
+    longer, shorter = (left, right) if len(left) > len(right) else (right, left)
+    return longer[same + 1 :] == shorter[same:]
+
+
+@dataclass(frozen=True)
+class DeletionIndex:
+    """Every catalog word under its deletion keys (itself and each string one deletion away), as
+    sorted key numbers with the word's number beside each: two words one typo apart share a key
+    (a deletion, an insertion, a substitution or a transposition, each undone by one deletion on
+    one side or both), so a query word's candidates are found by its own few keys, whatever the
+    vocabulary's size. Flat sequences: catalog_file.py maps them with the rest of the index."""
+
+    hashes: Sequence[int]  # key numbers (key_hash), ascending
+    words: Sequence[int]  # the number of the word each key is of
+
+    @classmethod
+    def build(cls, vocabulary: Sequence[str]) -> DeletionIndex:
+        hashes, words = array("I"), array("I")
+        for number, word in enumerate(vocabulary):
+            for key in deletion_keys(word):
+                hashes.append(key_hash(key))
+                words.append(number)
+        keys, owners = np.frombuffer(hashes, dtype=np.uint32), np.frombuffer(words, dtype=np.uint32)
+        order = np.argsort(keys, kind="stable")
+        return cls(array("I", keys[order].tobytes()), array("I", owners[order].tobytes()))
+
+    def candidates(self, word: str) -> set[int]:
+        """Numbers of the catalog words that share a deletion key with the word (a superset of
+        those one typo away: keys may collide, so each is checked)."""
+        hashes = np.frombuffer(self.hashes, dtype=np.uint32)  # type: ignore[call-overload]
+        wanted = np.array(sorted(key_hash(key) for key in deletion_keys(word)), dtype=np.uint32)
+        starts, ends = np.searchsorted(hashes, wanted, "left"), np.searchsorted(hashes, wanted, "right")
+        found: set[int] = set()
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            found.update(self.words[start:end])
+        return found
 
 
 def trigrams(word: str) -> set[str]:
@@ -68,24 +125,27 @@ def trigrams(word: str) -> set[str]:
 
 
 class TypoIndex:
-    """Finds the catalog words within a typo budget of a query word, with no index of its own:
-    one typo by looking up each of the query word's one-edit variants in the vocabulary (a few
-    hundred lookups), two typos through the search index's trigrams (a word within two typos of a
-    word of 9 letters or more shares at least two of its trigrams, of 12 letters five)."""
+    """Finds the catalog words within a typo budget of a query word: one typo through the deletion
+    index (a few lookups), two typos through the search index's trigrams (a word within two typos
+    of a word of 9 letters or more shares at least two of its trigrams, of 12 letters five)."""
 
-    def __init__(self, vocabulary: Container[str], by_trigram: Mapping[str, Collection[str]]) -> None:
-        self._vocabulary = vocabulary
+    def __init__(
+        self, vocabulary: Sequence[str], deletions: DeletionIndex, by_trigram: Mapping[str, Collection[str]]
+    ) -> None:
+        self._vocabulary = vocabulary  # word by number
+        self._deletions = deletions
         self._by_trigram = by_trigram
 
     @classmethod
     def of(cls, words: Iterable[str]) -> TypoIndex:
-        """An index over words alone (the search index shares its vocabulary and trigrams instead)."""
-        vocabulary = set(words)
+        """An index over words alone (the search index shares its vocabulary, deletion index and
+        trigrams instead)."""
+        vocabulary = sorted(set(words))
         by_trigram: dict[str, set[str]] = {}
         for word in vocabulary:
             for gram in trigrams(word):
                 by_trigram.setdefault(gram, set()).add(word)
-        return cls(vocabulary, by_trigram)
+        return cls(vocabulary, DeletionIndex.build(vocabulary), by_trigram)
 
     def _two_typo_candidates(self, word: str) -> set[str]:
         grams = trigrams(word)
@@ -101,7 +161,12 @@ class TypoIndex:
         """Catalog words other than the word itself within the budget, with their typo counts."""
         if budget <= 0:
             return {}
-        found = {variant: 1 for variant in one_edit_variants(word) if variant in self._vocabulary}
+        vocabulary = self._vocabulary
+        found = {
+            vocabulary[number]: 1
+            for number in self._deletions.candidates(word)
+            if one_typo_apart(word, vocabulary[number])
+        }
         if budget >= 2:
             for other in self._two_typo_candidates(word) - found.keys() - {word}:
                 distance = typo_distance(word, other, budget)

@@ -1,0 +1,62 @@
+"""The cards a search answer lists: each entry's summary as JSON text, written once when a catalog
+version is loaded, so an answer splices the texts of its page instead of decoding records and
+encoding them again (that was four fifths of a search answer's time, bench/api.py).
+
+A card holds what the summary takes from the entry (CARD_FIELDS and the aspect ratio) as JSON
+members, then a NUL byte (which JSON text never holds raw) and the original's object key. The
+parts that depend on the API's settings (its CDN base URL, the widths and the signing key) are
+added per answer: the URLs (app.py).
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+# The entry's fields in a summary, in this order, then its aspect ratio.
+CARD_FIELDS = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_KEY_MARK = b"\0"
+
+
+def card(entry: Mapping) -> bytes:
+    """The entry's card: its summary fields as JSON members, then NUL and its object key. Loaded
+    entries are whole (validated); a field an entry lacks (as in tests of the index alone) is null."""
+    fields = {name: entry.get(name) for name in CARD_FIELDS}
+    width, height = entry.get("width"), entry.get("height")
+    fields["aspect_ratio"] = round(width / height, 4) if width and height else None
+    return _ENCODE(fields)[1:-1].encode() + _KEY_MARK + entry.get("key", "").encode()
+
+
+def split_card(text: bytes | memoryview) -> tuple[bytes, str]:
+    """(JSON members, object key) of a card."""
+    members, _, key = bytes(text).partition(_KEY_MARK)
+    return members, key.decode()
+
+
+@dataclass(frozen=True)
+class Cards:
+    """Every entry's card by ordinal: one run of bytes, entry n's at run[offsets[n]:offsets[n + 1]]."""
+
+    run: bytes | memoryview
+    offsets: Sequence[int]
+
+    def of(self, ordinal: int) -> bytes | memoryview:
+        return self.run[self.offsets[ordinal] : self.offsets[ordinal + 1]]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+class CardsBuilder:
+    def __init__(self) -> None:
+        self.run, self.offsets = bytearray(), array("Q", [0])
+
+    def add(self, entry: Mapping) -> None:
+        self.run += card(entry)
+        self.offsets.append(len(self.run))
+
+    def finish(self) -> Cards:
+        return Cards(bytes(self.run), self.offsets)
