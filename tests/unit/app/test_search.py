@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+import random
+
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from image_api.bitmaps import COMMON_SHARE, CommonBitmaps, bits_of, bits_of_mask, count, first_ordinals
 from image_api.search import FIELD_LEVELS, SearchIndex, similarity
 
 
@@ -198,7 +203,7 @@ def reference_search(index: SearchIndex, entries: list[dict], query: str, filter
 WORDS = ["lake", "lakes", "lane", "blue", "bluer", "stone", "stones", "forest", "forrest", "river"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     catalog=st.lists(
         st.tuples(
@@ -212,15 +217,51 @@ WORDS = ["lake", "lakes", "lane", "blue", "bluer", "stone", "stones", "forest", 
     ),
     query=st.lists(st.sampled_from([*WORDS, "lak", "sto", "rivr", "forst"]), min_size=1, max_size=3),
     filters=st.sampled_from([{}, {"format": "png"}, {"colour": "blue"}, {"tags": ["lake"]}]),
+    # Which postings groups the file keeps as bitmaps (the others are set into rows per query):
+    # all of a small catalog's by default, those of 3 entries or more, none.
+    share=st.sampled_from([COMMON_SHARE, 0.12, 2.0]),
 )
-def test_the_index_ranks_as_the_entry_by_entry_model(catalog, query, filters):
+def test_the_index_ranks_as_the_entry_by_entry_model(catalog, query, filters, share):
     entries = [
         entry(f"img-{n:03d}", " ".join(title), tuple(sorted(set(tags))), format=fmt, colours=colours)
         for n, (tags, title, fmt, colours) in enumerate(catalog)
     ]
     index = SearchIndex.build(entries)
+    bitmaps = CommonBitmaps.build(index.postings.offsets, index.postings.members, index.size, share)
+    index = dataclasses.replace(index, bitmaps=bitmaps)
     text = " ".join(query)
     result = index.search(text, filters, limit=10)
     if not any(index._sources(w, as_prefix=i == len(query) - 1) for i, w in enumerate(query)):
         return  # nothing matches: the closest-word fallback, tested on its own
     assert (result.ids, result.total) == reference_search(index, entries, text, filters)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(0, 299)), st.integers(1, 300), st.integers(0, 40))
+def test_bitmap_rows_hold_exactly_their_ordinals(members, size, wanted):
+    ordinals = np.array(sorted(m for m in members if m < size), dtype=np.uint32)
+    row = bits_of(ordinals, size)
+    mask = np.zeros(size, dtype=bool)
+    mask[ordinals] = True
+    assert len(row) % 8 == 0 and (row == bits_of_mask(mask)).all() and count(row) == len(ordinals)
+    assert first_ordinals(row).tolist() == ordinals.tolist()
+    assert first_ordinals(row, wanted).tolist() == ordinals[:wanted].tolist()
+
+
+def test_ranking_a_slice_of_the_bitmaps_at_a_time_finds_what_the_model_finds():
+    """A catalog of several slices (64 entries each here), with the common groups kept as bitmaps
+    and the rest set into rows per query: every page as the entry-by-entry model's."""
+    randomiser = random.Random(5)
+    entries = [
+        entry(f"img-{n:04d}", " ".join(randomiser.sample(WORDS, 2)), tuple(randomiser.sample(WORDS, 2)))
+        for n in range(700)
+    ]
+    index = SearchIndex.build(entries)
+    bitmaps = CommonBitmaps.build(index.postings.offsets, index.postings.members, index.size, 0.1)
+    sliced = dataclasses.replace(index, bitmaps=bitmaps, slice_bytes=8)
+    assert 0 < len(bitmaps.keys) < len(index.postings)
+    for query in ["lake river", "stone lake", "forest blue", "lakes forrest", "lane sto", "forst rivr"]:
+        for filters in [{}, {"tags": ["lake"]}]:
+            result = sliced.search(query, filters, limit=10)
+            assert (result.ids, result.total) == reference_search(index, entries, query, filters), (query, filters)
+            assert result == index.search(query, filters, limit=10)

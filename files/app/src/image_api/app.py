@@ -78,8 +78,8 @@ class ImageApi:
         self.catalog = catalog
         self.store = store
         self._automatic_queries: dict[int, str] = {}  # width -> canonical query text of its fmt=auto variant
-        # srcset widths -> (thumbnail URL, srcset) split where the image id goes (unsigned URLs)
-        self._urls_around_id: dict[tuple[int, ...], tuple[list[str], list[str]]] = {}
+        # an image's width -> its (thumbnail URL, srcset) split where the image id goes (unsigned URLs)
+        self._urls_around_id: dict[int, tuple[list[str], list[str]]] = {}
 
     # helpers
 
@@ -135,27 +135,30 @@ class ImageApi:
 
     def _image_urls(self, image_id: str, width: int) -> tuple[str, str]:
         """(thumbnail URL, srcset) of an image. Unsigned, both are the same text around the id for
-        every image with the same widths: worked out once per set of widths, then joined."""
-        widths = self.srcset_widths(width)
+        every image as wide: worked out once per width, then joined."""
         if self.settings.signing_key:  # each URL has its own signature
-            srcset = ", ".join(f"{self.variant_url(image_id, w)} {w}w" for w in widths)
+            srcset = ", ".join(f"{self.variant_url(image_id, w)} {w}w" for w in self.srcset_widths(width))
             return self.variant_url(image_id, self.settings.thumbnail_width), srcset
-        around = self._urls_around_id.get(widths)
+        around = self._urls_around_id.get(width)
         if around is None:
             mark = "\0"  # never in an id (a slug)
             thumbnail = self.variant_url(mark, self.settings.thumbnail_width)
-            srcset = ", ".join(f"{self.variant_url(mark, w)} {w}w" for w in widths)
-            around = self._urls_around_id[widths] = (thumbnail.split(mark), srcset.split(mark))
+            srcset = ", ".join(f"{self.variant_url(mark, w)} {w}w" for w in self.srcset_widths(width))
+            around = self._urls_around_id[width] = (thumbnail.split(mark), srcset.split(mark))
         return image_id.join(around[0]), image_id.join(around[1])
 
-    def summary_text(self, image_id: str, card_text: bytes, width: int) -> str:
+    def summary_text(self, image_id: str, card_text: bytes | memoryview, width: int) -> str:
         """An image's summary as JSON text: its card (cards.py) with its URLs, which depend on the
         settings. Ids are slugs, keys are made of them and the CDN base URL holds nothing to escape
         (config.py), so the URLs go in as they are."""
         members, key = split_card(card_text)
-        thumbnail, srcset = self._image_urls(image_id, width)
+        around = self._urls_around_id.get(width)
+        if around is None:
+            thumbnail, srcset = self._image_urls(image_id, width)
+        else:  # the common case, inline: this runs for every result of every search
+            thumbnail, srcset = image_id.join(around[0]), image_id.join(around[1])
         return (
-            f'{{"id":"{image_id}",{members.decode()},"url":"{self.settings.cdn_base_url}/{key}",'
+            f'{{"id":"{image_id}",{members},"url":"{self.settings.cdn_base_url}/{key}",'
             f'"thumbnail_url":"{thumbnail}","srcset":"{srcset}"}}'
         )
 

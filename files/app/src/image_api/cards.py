@@ -18,7 +18,7 @@ from dataclasses import dataclass
 # The entry's fields in a summary, in this order, then its aspect ratio.
 CARD_FIELDS = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_KEY_MARK = b"\0"
+_KEY_MARK = b"\0"  # split_card splits there
 
 
 def card(entry: Mapping) -> bytes:
@@ -30,10 +30,10 @@ def card(entry: Mapping) -> bytes:
     return _ENCODE(fields)[1:-1].encode() + _KEY_MARK + entry.get("key", "").encode()
 
 
-def split_card(text: bytes | memoryview) -> tuple[bytes, str]:
+def split_card(text: bytes | memoryview) -> tuple[str, str]:
     """(JSON members, object key) of a card."""
-    members, _, key = bytes(text).partition(_KEY_MARK)
-    return members, key.decode()
+    members, _, key = str(text, "utf-8").partition("\0")
+    return members, key
 
 
 @dataclass(frozen=True)

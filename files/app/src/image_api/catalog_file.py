@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .bitmaps import CommonBitmaps
 from .cards import Cards
 from .columns import CatalogColumns, EntryRecords, Groups, ValueLists
 from .search import SearchIndex
@@ -30,7 +31,7 @@ from .typos import DeletionIndex
 MAGIC = b"IMGCAT01"
 # The layout's version: part of a file's name, so a release that changes the layout (or how records
 # are blocked) builds its own file beside the one an older release's workers may still map.
-LAYOUT = 4
+LAYOUT = 5
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -48,6 +49,7 @@ def _sections(columns: CatalogColumns, index: SearchIndex, similar: SimilarIndex
         "widths": columns.widths, "phashes": columns.phashes, "hashed": columns.hashed,
         "postings.offsets": index.postings.offsets, "postings.members": index.postings.members,
         "typos.hashes": index.deletions.hashes, "typos.words": index.deletions.words,
+        "bitmaps.keys": index.bitmaps.keys, "bitmaps.rows": index.bitmaps.rows,
     }  # fmt: skip
     for name, lists in columns.facets.items():
         sections[f"facet.{name}.offsets"] = lists.groups.offsets
@@ -127,7 +129,8 @@ def load(path: Path) -> Built:
     columns = CatalogColumns(records, cards, section("widths"), facets, section("phashes"), section("hashed"))
     by_value = {name: groups(f"value.{name}") for name in values}
     deletions = DeletionIndex(section("typos.hashes"), section("typos.words"))
-    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value, deletions)
+    bitmaps = CommonBitmaps(section("bitmaps.keys"), section("bitmaps.rows"), len(columns))
+    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value, deletions, bitmaps)
     similar = SimilarIndex(columns, groups("similar.by_band"), by_value["tags"], groups("similar.by_colour"))
     return header["version"], (columns, index, similar), header["malformed"]
 

@@ -14,19 +14,25 @@ resort past the typo budget) and the search is run again, flagged the same way.
 
 The index works on ordinals (an entry's place by id, columns.py) and keeps each word's postings as
 arrays of them, grouped by weight, so a million entries fit in a few hundred MB; ids and entries
-are looked up only for the page an answer shows.
+are looked up only for the page an answer shows. The common groups are bitmaps too (bitmaps.py):
+a query of several words intersects and ranks them a slice at a time, and one word takes the start
+of its postings, which are in rank order.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
+import itertools
+import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bitmaps import CommonBitmaps, bits_of, bits_of_mask, count, first_ordinals, row_bytes
 from .catalog_schema import text_tokens
 from .columns import EMPTY, CatalogColumns, EntryRecords, Groups
 from .typos import DeletionIndex, TypoIndex, trigrams, typo_budget
@@ -42,6 +48,9 @@ PREFIX_FACTOR = 0.5
 TYPO_FACTORS = {1: 0.6, 2: 0.4}
 MIN_PREFIX = 2
 MIN_SIMILARITY = 0.3
+# The most (word match kind) combinations a query's bitmaps are ranked by; past it, by arrays.
+MAX_COMBINATIONS = 256
+SLICE_BYTES = 8192  # of a bitmap row (65,536 entries), ranked at a time
 
 
 def similarity(left: str, right: str) -> float:
@@ -58,6 +67,7 @@ class Postings:
 
     ordinals: Sequence[int]
     groups: tuple[tuple[float, int, int], ...]  # (weight, start, end) in ordinals
+    keys: tuple[int, ...] = ()  # each group's key in the index's postings (for its bitmap)
 
     def __len__(self) -> int:
         return sum(end - start for _, start, end in self.groups)
@@ -102,6 +112,8 @@ class SearchIndex:
     postings: Groups  # number * len(WEIGHT_LEVELS) + level -> ordinals with the word at that weight
     by_value: dict[str, Groups]  # facet -> value code (columns.facets[facet].values) -> ordinals
     deletions: DeletionIndex  # the vocabulary's words by their deletion keys, for typos
+    bitmaps: CommonBitmaps  # the common postings groups as bitmaps, for queries of several words
+    slice_bytes: int = SLICE_BYTES  # of a bitmap row, ranked at a time (a multiple of 8)
     word_numbers: dict[str, int] = field(init=False)
     size: int = field(init=False)
     members: np.ndarray = field(init=False, repr=False)
@@ -146,12 +158,9 @@ class SearchIndex:
     def word_postings(self, word: str) -> Postings:
         number = self.word_numbers[word]
         offsets, base = self.postings.offsets, number * len(WEIGHT_LEVELS)
-        groups = tuple(
-            (weight, offsets[base + level], offsets[base + level + 1])
-            for level, weight in enumerate(WEIGHT_LEVELS)
-            if offsets[base + level] < offsets[base + level + 1]
-        )
-        return Postings(self.postings.members, groups)
+        levels = [level for level in range(len(WEIGHT_LEVELS)) if offsets[base + level] < offsets[base + level + 1]]
+        groups = tuple((WEIGHT_LEVELS[level], offsets[base + level], offsets[base + level + 1]) for level in levels)
+        return Postings(self.postings.members, groups, tuple(base + level for level in levels))
 
     def _with_value(self, name: str, value: str) -> Sequence[int]:
         code = self.value_codes[name].get(value)
@@ -237,7 +246,14 @@ class SearchIndex:
         """Top ordinals for one word without scoring every match: the ranked postings of the
         catalog words it matches are merged lazily in rank order. Returns the page, the number of
         matches and a way to get them (for facets). A word that matches one catalog word,
-        unfiltered, is counted by its postings' length (each entry is in them once)."""
+        unfiltered, is counted by its postings' length (each entry is in them once), and its page
+        is the start of its postings (they are in rank order)."""
+        if len(sources) == 1 and allowed is None:
+            postings = sources[0].postings
+            page = []
+            for _, start, end in postings.groups:
+                page += self.postings.members[start : min(end, start + wanted - len(page))]
+            return page, len(postings), lambda: np.concatenate([self.members[s:e] for _, s, e in postings.groups])
         page: list[int] = []
         seen: set[int] = set()
         for _typos, _score, ordinal in heapq.merge(*(self._ranked_stream(source) for source in sources)):
@@ -249,9 +265,6 @@ class SearchIndex:
             page.append(ordinal)
             if len(page) == wanted:
                 break
-        if len(sources) == 1 and allowed is None:
-            postings = sources[0].postings
-            return page, len(postings), lambda: np.concatenate([self.members[s:e] for _, s, e in postings.groups])
         mask = self._mask(sources)
         if allowed is not None:
             mask &= allowed
@@ -273,6 +286,83 @@ class SearchIndex:
         typos = np.array([0, *(match[0] for match in matches)], dtype=np.int64)
         scores = np.array([0.0, *(-match[1] for match in matches)], dtype=np.float64)
         return codes, typos, scores
+
+    def _group_row(self, key: int, start: int, end: int) -> np.ndarray:
+        row = self.bitmaps.row(key)
+        return row if row is not None else bits_of(self.members[start:end], self.size)
+
+    def _matches_by_bits(
+        self, per_word: list[list[Source]], allowed: np.ndarray | None, wanted: int
+    ) -> tuple[list[int], int, Callable[[], np.ndarray]] | None:
+        """_matches on bitmaps, when some entry has every word. A word's best match in an entry
+        (fewest typos, then the highest weight x factor) puts the entry in one of the word's
+        classes; the combinations of one class per word are taken in rank order (fewer typos, then
+        the higher summed score; combinations of equal rank merged, so by id), a slice of the
+        catalog at a time, until the page is full: the page of a common query is found in the
+        first slice. Returns the page, the number of matches and a way to get them all, or None
+        when no entry has every word or the combinations are too many (then arrays rank)."""
+        filter_row = bits_of_mask(allowed) if allowed is not None else None
+        # Per word: its groups' rows, best first, and its classes as (typos, score, first, end):
+        # the entries in groups[first:end] and in none of the groups before them.
+        words: list[tuple[list[np.ndarray], list[tuple[int, float, int, int]]]] = []
+        every: np.ndarray | None = filter_row
+        for sources in per_word:
+            matches = []
+            for source in sources:
+                for (weight, start, end), key in zip(source.postings.groups, source.postings.keys, strict=True):
+                    matches.append((source.typos, -weight * source.factor, key, start, end))
+            if not matches:  # a word found nowhere: no entry has every word
+                return None
+            matches.sort(key=lambda match: match[:2])  # best first: fewest typos, then the highest score
+            rows = [self._group_row(key, start, end) for _, _, key, start, end in matches]
+            classes: list[tuple[int, float, int, int]] = []
+            for place, (typos, negative_score, *_) in enumerate(matches):
+                if classes and classes[-1][:2] == (typos, -negative_score):
+                    classes[-1] = (typos, -negative_score, classes[-1][2], place + 1)
+                else:
+                    classes.append((typos, -negative_score, place, place + 1))
+            words.append((rows, classes))
+            union = functools.reduce(np.bitwise_or, rows) if len(rows) > 1 else rows[0]
+            every = union if every is None else every & union
+        total = count(every) if every is not None else 0
+        if not total or math.prod(len(classes) for _, classes in words) > MAX_COMBINATIONS:
+            return None
+        ranked: dict[tuple[int, float], list[tuple[int, ...]]] = {}
+        for chosen in itertools.product(*(range(len(classes)) for _, classes in words)):
+            picked = [classes[number] for (_, classes), number in zip(words, chosen, strict=True)]
+            score = sum(match[1] for match in picked)  # summed in word order, as _matches sums them
+            ranked.setdefault((sum(match[0] for match in picked), -score), []).append(chosen)
+        made: dict[tuple[int, int, int], np.ndarray] = {}
+
+        def class_slice(word: int, number: int, part: slice) -> np.ndarray:
+            """The word's class's row in this slice of the catalog (made once per query)."""
+            key = (word, number, part.start)
+            if key not in made:
+                rows, classes = words[word]
+                _, _, first, end = classes[number]
+                bits = functools.reduce(np.bitwise_or, (row[part] for row in rows[first:end]))
+                for better in rows[:first]:
+                    bits = bits & ~better[part]
+                made[key] = bits
+            return made[key]
+
+        page: list[int] = []
+        width = row_bytes(self.size)
+        for rank in sorted(ranked):
+            for start in range(0, width, self.slice_bytes):
+                part = slice(start, start + self.slice_bytes)
+                merged = None
+                for chosen in ranked[rank]:
+                    both = functools.reduce(
+                        np.bitwise_and, (class_slice(word, number, part) for word, number in enumerate(chosen))
+                    )
+                    if filter_row is not None:
+                        both = both & filter_row[part]
+                    merged = both if merged is None else merged | both
+                page += (first_ordinals(merged, wanted - len(page)) + start * 8).tolist()
+                if len(page) >= wanted:
+                    return page, total, lambda: first_ordinals(every)
+        return page, total, lambda: first_ordinals(every)
 
     def _matches(
         self, per_word: list[list[Source]], allowed: np.ndarray | None, wanted: int
@@ -362,6 +452,12 @@ class SearchIndex:
             counts = self.facet_counts(matched(), facets) if facets else {}
             shown = page[offset:]
             return SearchResult(self._ids(shown), total, fuzzy, suggestion, total > 0 or not fuzzy, counts, shown)
+        by_bits = self._matches_by_bits(per_word, allowed, offset + limit)
+        if by_bits is not None:
+            page, total, matched = by_bits
+            counts = self.facet_counts(matched(), facets) if facets else {}
+            shown = page[offset:]
+            return SearchResult(self._ids(shown), total, fuzzy, suggestion, True, counts, shown)
         page, candidates, every = self._matches(per_word, allowed, offset + limit)
         counts = self.facet_counts(candidates, facets) if facets else {}
         shown = page[offset:]
@@ -424,4 +520,5 @@ class SearchIndexBuilder:
         postings = Groups.collect(keyed, len(vocabulary) * len(WEIGHT_LEVELS))
         self.levels, keyed = {}, {}
         by_value = {name: lists.entries_by_value() for name, lists in columns.facets.items()}
-        return SearchIndex(columns, vocabulary, postings, by_value, DeletionIndex.build(vocabulary))
+        bitmaps = CommonBitmaps.build(postings.offsets, postings.members, len(columns))
+        return SearchIndex(columns, vocabulary, postings, by_value, DeletionIndex.build(vocabulary), bitmaps)
