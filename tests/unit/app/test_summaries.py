@@ -9,6 +9,9 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from image_api.cards import CARD_FIELDS, _partial_card, card, split_card
 from image_api.catalog_schema import content_key
 from image_api.config import ConfigError, load_settings
 from image_api.signing import signature
@@ -72,3 +75,23 @@ def test_search_results_are_the_images_own_summaries(catalog_file, tmp_path, sig
 def test_a_cdn_base_url_that_would_need_escaping_is_refused(base):
     with pytest.raises(ConfigError, match="IMAGE_API_CDN_BASE_URL"):
         load_settings({**ENVIRONMENT, "IMAGE_API_CATALOG_FILE": "x", "IMAGE_API_CDN_BASE_URL": base})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    title=st.text(),
+    tags=st.lists(st.text(max_size=12), max_size=4),
+    width=st.integers(1, 20000),
+    height=st.integers(1, 20000),
+    colours=st.lists(st.sampled_from(["blue", "red", 'gr"ey', "ü"]), max_size=3),
+)
+def test_a_whole_entrys_card_is_its_summary_fields_as_json(title, tags, width, height, colours):
+    entry = {"image_id": "a-b", "title": title, "tags": tags, "width": width, "height": height, "format": "png",
+             "orientation": "square", "colour": "#112233", "colours": colours, "placeholder": "AbC=",
+             "key": "images/0123456789abcdef/a-b.png"}  # fmt: skip
+    members, key = split_card(card(entry))
+    assert key == entry["key"] and card(entry) == _partial_card(entry)
+    assert json.loads(f"{{{members}}}") == {
+        **{name: entry[name] for name in CARD_FIELDS},
+        "aspect_ratio": round(width / height, 4),
+    }

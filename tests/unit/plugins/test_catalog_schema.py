@@ -4,11 +4,13 @@ import gzip
 
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    _SLUG,
     CATALOG_ITEM_ID,
     CONTENT_CACHE_CONTROL,
     KEY_PREFIX,
     TABLE_KEY,
     CatalogSchemaError,
+    _words,
     catalog_diff,
     catalog_item,
     catalog_version,
@@ -22,10 +24,13 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     slugify,
     snapshot_bytes,
     snapshot_key,
+    tags_are_normal,
     text_tokens,
     to_item,
     validate_entry,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SHA = "ab" * 32
 
@@ -215,3 +220,20 @@ def test_a_snapshot_cut_short_is_refused():
     short = gzip.compress(b"".join(lines[:-1]))  # the header says two entries, one is there
     with pytest.raises(CatalogSchemaError, match="holds 1 entries, its header says 2"):
         read_snapshot(short, "v1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(_SLUG, fullmatch=True))
+def test_a_slug_splits_into_the_words_the_pattern_finds(slug):
+    """text_tokens splits slugs (every image id) at "-" instead of searching them: the same words."""
+    assert slug.split("-") == _words(slug)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=8), st.sampled_from(["a b", "a  b", " a", "É", "b", "a", "", "Ab"])), max_size=5
+    )
+)
+def test_tags_are_normal_exactly_when_normalising_leaves_them_as_they_are(tags):
+    assert tags_are_normal(tags) == (tags == normalise_tags(tags))

@@ -14,16 +14,36 @@ import json
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 
 # The entry's fields in a summary, in this order, then its aspect ratio.
 CARD_FIELDS = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_TEXT = encode_basestring  # a str as JSON text, as _ENCODE writes it
 _KEY_MARK = b"\0"  # split_card splits there
 
 
 def card(entry: Mapping) -> bytes:
-    """The entry's card: its summary fields as JSON members, then NUL and its object key. Loaded
-    entries are whole (validated); a field an entry lacks (as in tests of the index alone) is null."""
+    """The entry's card: its summary fields as JSON members, then NUL and its object key."""
+    try:  # a loaded entry is whole and validated: its fields written straight (half the time)
+        return _whole_card(entry)
+    except (KeyError, TypeError, ZeroDivisionError):
+        return _partial_card(entry)
+
+
+def _whole_card(entry: Mapping) -> bytes:
+    text, width, height = _TEXT, entry["width"], entry["height"]
+    return (
+        f'"title":{text(entry["title"])},"tags":[{",".join(map(text, entry["tags"]))}],'
+        f'"width":{width:d},"height":{height:d},"format":{text(entry["format"])},'
+        f'"orientation":{text(entry["orientation"])},"colour":{text(entry["colour"])},'
+        f'"colours":[{",".join(map(text, entry["colours"]))}],"placeholder":{text(entry["placeholder"])},'
+        f'"aspect_ratio":{round(width / height, 4)!r}\0{entry["key"]}'
+    ).encode()
+
+
+def _partial_card(entry: Mapping) -> bytes:
+    """The card of an entry that lacks fields (as in tests of the index alone): those are null."""
     fields = {name: entry.get(name) for name in CARD_FIELDS}
     width, height = entry.get("width"), entry.get("height")
     fields["aspect_ratio"] = round(width / height, 4) if width and height else None

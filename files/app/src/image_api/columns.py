@@ -117,6 +117,14 @@ class ValueListsBuilder:
             codes.append(code)
         self.offsets.append(len(codes))
 
+    def add_one(self, item: str) -> None:
+        """add([item]), without the list (a one-value field: once an entry)."""
+        code = self.numbers.get(item)
+        if code is None:
+            code = self.numbers[item] = len(self.numbers)
+        self.codes.append(code)
+        self.offsets.append(len(self.codes))
+
     def finish(self) -> ValueLists:
         return ValueLists(Groups(self.offsets, self.codes), list(self.numbers))
 
@@ -207,6 +215,7 @@ class ColumnsBuilder:
         self.ids, self.id_offsets = bytearray(), array("Q", [0])
         self.widths, self.phashes, self.hashed = array("I"), array("Q"), bytearray()
         self.facets = {name: ValueListsBuilder() for name in FACET_FIELDS}
+        self._facet_fields = [(self.facets[name], field_name) for name, field_name in FACET_FIELDS.items()]
         self.blocks, self.block_offsets = bytearray(), array("Q", [0])
         self.cards = CardsBuilder()
         self.per_block = RECORDS_PER_BLOCK
@@ -225,9 +234,12 @@ class ColumnsBuilder:
         self.phashes.append(int(phash, 16) if phash else 0)
         self.hashed.append(1 if phash else 0)
         self.cards.add(entry)
-        for name, field_name in FACET_FIELDS.items():
+        for facet, field_name in self._facet_fields:
             value = entry.get(field_name, "")
-            self.facets[name].add(value if isinstance(value, list) else [value])
+            if type(value) is list:
+                facet.add(value)
+            else:
+                facet.add_one(value)
         if record is None:
             record = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
         self._pending.append(record.rstrip(b"\n"))
