@@ -256,5 +256,6 @@ class ColumnsBuilder:
         if self._pending:
             self._seal()
         facets = {name: builder.finish() for name, builder in self.facets.items()}
-        records = EntryRecords(bytes(self.ids), self.id_offsets, bytes(self.blocks), self.block_offsets, self.per_block)
-        return CatalogColumns(records, self.cards.finish(), self.widths, facets, self.phashes, bytes(self.hashed))
+        # The runs of bytes are handed over, not copied (the build's peak memory is theirs).
+        records = EntryRecords(self.ids, self.id_offsets, self.blocks, self.block_offsets, self.per_block)
+        return CatalogColumns(records, self.cards.finish(), self.widths, facets, self.phashes, self.hashed)
