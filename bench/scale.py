@@ -42,7 +42,7 @@ sys.path.insert(0, {app!r})
 from pathlib import Path
 from image_api import catalog_file
 from image_api.catalog import index_catalog
-from image_api.catalog_schema import iter_snapshot_lines
+from image_api.catalog_schema import iter_snapshot
 
 def status_mb(name):  # this process's own figures (ru_maxrss would count the parent's before exec)
     return int(open("/proc/self/status").read().split(name + ":")[1].split()[0]) / 1024
@@ -50,7 +50,7 @@ def status_mb(name):  # this process's own figures (ru_maxrss would count the pa
 imported_mb = status_mb("VmRSS")
 data = open(sys.argv[1], "rb").read()
 start = time.perf_counter()
-indexes = index_catalog(iter_snapshot_lines(data, sys.argv[2]))
+indexes = index_catalog(iter_snapshot(data, sys.argv[2]))
 built = time.perf_counter()
 catalog_file.save(Path(sys.argv[3]), sys.argv[2], indexes)
 saved = time.perf_counter()
@@ -101,7 +101,7 @@ for round_number in range({rounds} + 1):
             started = time.perf_counter()
             result = index.search(query, limit=20, facets=facets)
             for ordinal in result.ordinals:  # the page's cards, as the API splices them
-                bytes(columns.cards.of(ordinal))
+                bytes(columns.records.cards.of(ordinal))
             if round_number:
                 kept[query].append(time.perf_counter() - started)
 after = rollup_mb()

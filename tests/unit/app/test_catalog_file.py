@@ -38,7 +38,7 @@ def test_the_mapped_file_answers_as_the_indexes_in_memory(built, tmp_path):
             ), (query, filters)
     for ordinal, image_id in list(enumerate(columns.records))[::7]:
         assert mapped[0].records[image_id] == columns.records[image_id]
-        assert bytes(mapped[0].cards.of(ordinal)) == card(columns.records[image_id])
+        assert bytes(mapped[0].records.cards.of(ordinal)) == card(columns.records[image_id])
         assert mapped[2].similar(image_id, 8) == similar.similar(image_id, 8)
     assert mapped[0].records.get("no-such-image") is None and len(mapped[0].records) == len(columns.records)
     # The similar-image index's entries by tag are the search index's tags filter, kept once.
@@ -89,17 +89,7 @@ def test_workers_build_each_version_once_and_older_files_go(demo_index, tmp_path
     assert holders[1].refresh_if_changed() and source.loads == 2 and holders[1].current.version == "v2"
 
 
-def test_a_file_says_how_its_records_are_blocked(demo_index, tmp_path, monkeypatch):
-    from image_api import columns
-
-    _, entries = demo_index
-    monkeypatch.setattr(columns, "RECORDS_PER_BLOCK", 3)  # as an older release wrote them
-    older = index_catalog(in_id_order(entries))
-    catalog_file.save(tmp_path / "older.catalog", "v1", older)
-    monkeypatch.undo()
-    _, (mapped, _, _), _ = catalog_file.load(tmp_path / "older.catalog")
-    assert mapped.records.per_block == 3 != columns.RECORDS_PER_BLOCK
-    assert [mapped.records[image_id] for image_id in mapped.records] == sorted(entries, key=lambda e: e["image_id"])
+def test_a_layout_has_its_own_file(tmp_path, monkeypatch):
     current = catalog_file.path_for(tmp_path, "v1")
     monkeypatch.setattr(catalog_file, "LAYOUT", catalog_file.LAYOUT - 1)
     assert catalog_file.path_for(tmp_path, "v1") != current  # another layout, another file

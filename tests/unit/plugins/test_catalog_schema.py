@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
@@ -18,6 +19,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     from_item,
     image_id_for,
     normalise_tags,
+    parse_json_line,
     read_catalog_item,
     read_snapshot,
     search_tokens,
@@ -237,3 +239,18 @@ def test_a_slug_splits_into_the_words_the_pattern_finds(slug):
 )
 def test_tags_are_normal_exactly_when_normalising_leaves_them_as_they_are(tags):
     assert tags_are_normal(tags) == (tags == normalise_tags(tags))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8))  # fmt: skip
+def test_a_json_line_parses_as_json_loads_reads_it(value):
+    line = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    assert parse_json_line(line) == json.loads(line)
+
+
+@pytest.mark.parametrize("line", [b"", b"\n", b'{"a":1} {"b":2}\n', b"{", b"nul\n", b'"\xff"\n'])
+def test_a_line_that_is_not_one_json_value_is_refused(line):
+    with pytest.raises(ValueError):
+        parse_json_line(line)

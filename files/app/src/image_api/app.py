@@ -200,7 +200,7 @@ class ImageApi:
         # The page's summaries are spliced in as the texts of their cards, not decoded and encoded.
         columns = loaded.index.columns
         results = ",".join(
-            self.summary_text(image_id, columns.cards.of(ordinal), columns.widths[ordinal])
+            self.summary_text(image_id, columns.records.cards.of(ordinal), columns.widths[ordinal])
             for image_id, ordinal in zip(result.ids, result.ordinals, strict=True)
         )
         text = f'{json.dumps(body, separators=(",", ":"))[:-1]},"results":[{results}]}}'

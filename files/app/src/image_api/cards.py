@@ -1,11 +1,13 @@
-"""The cards a search answer lists: each entry's summary as JSON text, written once when a catalog
-version is loaded, so an answer splices the texts of its page instead of decoding records and
-encoding them again (that was four fifths of a search answer's time, bench/api.py).
+"""Each entry as two JSON texts, written once when a catalog version is loaded: its card, which a
+search answer splices in as the entry's summary (no record decoded and encoded again per answer:
+that was four fifths of a search answer's time, bench/api.py), and the rest of its fields. The
+entry whole (record) is read back from the two, for the answers about one image.
 
 A card holds what the summary takes from the entry (CARD_FIELDS and the aspect ratio) as JSON
 members, then a NUL byte (which JSON text never holds raw) and the original's object key. The
 parts that depend on the API's settings (its CDN base URL, the widths and the signing key) are
-added per answer: the URLs (app.py).
+added per answer: the URLs (app.py). Neither text is compressed: compressing a million entries took
+a fifth of their cold load (bench/scale.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
+from .catalog_schema import ENTRY_FIELDS
+
 # The entry's fields in a summary, in this order, then its aspect ratio.
 CARD_FIELDS = ("title", "tags", "width", "height", "format", "orientation", "colour", "colours", "placeholder")
+# The entry's other fields (the id is the catalog's, the key the card's), in the schema's order.
+REST_FIELDS = tuple(name for name in ENTRY_FIELDS if name not in (*CARD_FIELDS, "image_id", "key"))
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _TEXT = encode_basestring  # a str as JSON text, as _ENCODE writes it
 _KEY_MARK = b"\0"  # split_card splits there
@@ -56,9 +62,28 @@ def split_card(text: bytes | memoryview) -> tuple[str, str]:
     return members, key
 
 
+def rest(entry: Mapping) -> bytes:
+    """The entry's REST_FIELDS as JSON members (a field it lacks is left out)."""
+    return _ENCODE({name: entry[name] for name in REST_FIELDS if name in entry})[1:-1].encode()
+
+
+def entry_of(
+    image_id: str, card_text: bytes | bytearray | memoryview, rest_text: bytes | bytearray | memoryview
+) -> dict:
+    """The entry whole again, from its id, card and rest (a field it lacked stays out)."""
+    members, key = split_card(card_text)
+    entry = json.loads(f"{{{members},{str(rest_text, 'utf-8')}}}" if rest_text else f"{{{members}}}")
+    del entry["aspect_ratio"]
+    entry = {name: value for name, value in entry.items() if value is not None}  # what a partial card lacked
+    entry["image_id"] = image_id
+    if key:
+        entry["key"] = key
+    return entry
+
+
 @dataclass(frozen=True)
-class Cards:
-    """Every entry's card by ordinal: one run of bytes, entry n's at run[offsets[n]:offsets[n + 1]]."""
+class Texts:
+    """A text for every entry by ordinal: one run of bytes, entry n's at run[offsets[n]:offsets[n + 1]]."""
 
     run: bytes | bytearray | memoryview
     offsets: Sequence[int]
@@ -70,13 +95,13 @@ class Cards:
         return len(self.offsets) - 1
 
 
-class CardsBuilder:
+class TextsBuilder:
     def __init__(self) -> None:
         self.run, self.offsets = bytearray(), array("Q", [0])
 
-    def add(self, entry: Mapping) -> None:
-        self.run += card(entry)
+    def add(self, text: bytes) -> None:
+        self.run += text
         self.offsets.append(len(self.run))
 
-    def finish(self) -> Cards:
-        return Cards(self.run, self.offsets)  # not copied: a million cards are 250 MB
+    def finish(self) -> Texts:
+        return Texts(self.run, self.offsets)  # not copied: a million cards are 250 MB

@@ -19,7 +19,7 @@ from .catalog_schema import (
     CATALOG_ITEM_ID,
     CatalogSchemaError,
     from_item,
-    iter_snapshot_lines,
+    iter_snapshot,
     read_catalog_item,
     validate_entry,
 )
@@ -27,24 +27,23 @@ from .columns import CatalogColumns, ColumnsBuilder
 from .search import SearchIndex, SearchIndexBuilder
 from .similar import SimilarIndex
 
-# What a source gives: the entries in id order, each with its record (its compact JSON) when the
-# source has it.
-Entries = Iterable[tuple[dict, bytes | None]]
+# What a source gives: the entries in id order.
+Entries = Iterable[dict]
 
 
 def index_catalog(entries: Entries) -> tuple[CatalogColumns, SearchIndex, SimilarIndex]:
     """The columns and indexes of entries given in strictly increasing id order (columns.OutOfOrder
     otherwise), built in one pass as they come."""
     columns_builder, search_builder = ColumnsBuilder(), SearchIndexBuilder()
-    for entry, record in entries:
-        search_builder.add(columns_builder.add(entry, record), entry)
+    for entry in entries:
+        search_builder.add(columns_builder.add(entry), entry)
     columns = columns_builder.finish()
     index = search_builder.finish(columns)
     return columns, index, SimilarIndex.of(columns, by_tag=index.by_value["tags"])
 
 
 def in_id_order(entries: list[dict]) -> Entries:
-    return ((entry, None) for entry in sorted(entries, key=lambda entry: entry["image_id"]))
+    return iter(sorted(entries, key=lambda entry: entry["image_id"]))
 
 
 LOG = logging.getLogger("image_api.catalog")
@@ -80,7 +79,7 @@ class TableSource:
         catalog = self.catalog()
         if catalog["snapshot"] and self.s3 is not None and self.bucket:
             data = self.s3.get_object(Bucket=self.bucket, Key=catalog["snapshot"])["Body"].read()
-            return catalog["version"], iter_snapshot_lines(data, catalog["version"]), 0
+            return catalog["version"], iter_snapshot(data, catalog["version"]), 0
         version, entries, malformed = self.scan()
         return version, in_id_order(entries), malformed
 

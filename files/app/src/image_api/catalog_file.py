@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .bitmaps import CommonBitmaps
-from .cards import Cards
+from .cards import Texts
 from .columns import CatalogColumns, EntryRecords, Groups, ValueLists
 from .search import SearchIndex
 from .similar import SimilarIndex
@@ -31,7 +31,7 @@ from .typos import DeletionIndex
 MAGIC = b"IMGCAT01"
 # The layout's version: part of a file's name, so a release that changes the layout (or how records
 # are blocked) builds its own file beside the one an older release's workers may still map.
-LAYOUT = 5
+LAYOUT = 6
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -44,8 +44,8 @@ def _sections(columns: CatalogColumns, index: SearchIndex, similar: SimilarIndex
     records = columns.records
     sections: dict[str, Sequence | bytes] = {
         "ids": records.id_bytes, "id_offsets": records.id_offsets,
-        "blocks": records.blocks, "block_offsets": records.block_offsets,
-        "cards": columns.cards.run, "card_offsets": columns.cards.offsets,
+        "cards": records.cards.run, "card_offsets": records.cards.offsets,
+        "rests": records.rests.run, "rest_offsets": records.rests.offsets,
         "widths": columns.widths, "phashes": columns.phashes, "hashed": columns.hashed,
         "postings.offsets": index.postings.offsets, "postings.members": index.postings.members,
         "typos.hashes": index.deletions.hashes, "typos.words": index.deletions.words,
@@ -83,7 +83,6 @@ def save(path: Path, version: str, indexes: Indexes, malformed: int = 0) -> None
         position += padding
     header = json.dumps({
         "version": version, "malformed": malformed, "vocabulary": index.vocabulary, "sections": layout,
-        "records_per_block": columns.records.per_block,
         "values": {name: lists.values for name, lists in columns.facets.items()},
     }, separators=(",", ":")).encode()  # fmt: skip
     header += b" " * (-(len(MAGIC) + 8 + len(header)) % ALIGNMENT)
@@ -121,12 +120,10 @@ def load(path: Path) -> Built:
         return Groups(section(f"{prefix}.offsets"), section(f"{prefix}.members"))
 
     values = header["values"]
-    records = EntryRecords(
-        section("ids"), section("id_offsets"), section("blocks"), section("block_offsets"), header["records_per_block"]
-    )
+    cards, rests = Texts(section("cards"), section("card_offsets")), Texts(section("rests"), section("rest_offsets"))
+    records = EntryRecords(section("ids"), section("id_offsets"), cards, rests)
     facets = {name: ValueLists(groups(f"facet.{name}"), values[name]) for name in values}
-    cards = Cards(section("cards"), section("card_offsets"))
-    columns = CatalogColumns(records, cards, section("widths"), facets, section("phashes"), section("hashed"))
+    columns = CatalogColumns(records, section("widths"), facets, section("phashes"), section("hashed"))
     by_value = {name: groups(f"value.{name}") for name in values}
     deletions = DeletionIndex(section("typos.hashes"), section("typos.words"))
     bitmaps = CommonBitmaps(section("bitmaps.keys"), section("bitmaps.rows"), len(columns))

@@ -1,6 +1,6 @@
 """The catalog held compactly: what the search and similar-image indexes read about every entry
-(width, facet values, perceptual hash) as flat arrays by ordinal, and each entry whole only as a
-compressed record, decoded when an answer shows it.
+(width, facet values, perceptual hash) as flat arrays by ordinal, and each entry as JSON text: its
+card (the summary a search answer splices in) and the rest of its fields (cards.py).
 
 An entry's ordinal is its place in the catalog sorted by image id, so ordering by ordinal is
 ordering by id (the indexes' tie-breaker). Built as the entries stream in, in id order (as the
@@ -12,21 +12,14 @@ catalog_file.py), so the workers of an instance share one copy.
 
 from __future__ import annotations
 
-import json
-import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .cards import Cards, CardsBuilder
+from .cards import Texts, TextsBuilder, card, entry_of, rest
 
-# A record is the entry as compact JSON (the snapshot's own line when it comes from one); records
-# are compressed together in blocks (zlib finds the keys and values they repeat): a block of 8 is
-# about 4 KB raw and some 10 us to inflate, and takes about 13 % more bytes than one of 16.
-RECORDS_PER_BLOCK = 8
-RECORD_COMPRESSION = 1  # zlib's fastest level: a block still shrinks about fourfold
 # Facet name -> the entry field its values come from (a list or one value).
 FACET_FIELDS = {"tags": "tags", "colour": "colours", "format": "format", "orientation": "orientation"}
 EMPTY: Sequence[int] = array("I")
@@ -130,15 +123,16 @@ class ValueListsBuilder:
 
 
 class EntryRecords(Mapping[str, dict]):
-    """image id -> entry, decoded on each access from its compressed record (a new dict each
-    time: callers may change it). Ids are kept as one run of UTF-8 bytes in id order, found by
-    bisection, so a million of them are a few tens of MB and no Python objects. Read-only."""
+    """image id -> entry, read back on each access from its card and the rest of its fields
+    (cards.py; a new dict each time: callers may change it). Ids are kept as one run of UTF-8 bytes
+    in id order, found by bisection, so a million of them are a few tens of MB and no Python
+    objects. Read-only."""
 
-    def __init__(self, ids: bytes | memoryview, id_offsets: Sequence[int], blocks: bytes | memoryview,
-                 block_offsets: Sequence[int], per_block: int = RECORDS_PER_BLOCK) -> None:  # fmt: skip
+    def __init__(
+        self, ids: bytes | bytearray | memoryview, id_offsets: Sequence[int], cards: Texts, rests: Texts
+    ) -> None:
         self.id_bytes, self.id_offsets = ids, id_offsets
-        self.blocks, self.block_offsets = blocks, block_offsets
-        self.per_block = per_block  # as the records were written (a saved file says how many)
+        self.cards, self.rests = cards, rests
 
     def id_of(self, ordinal: int) -> str:
         return bytes(self.id_bytes[self.id_offsets[ordinal] : self.id_offsets[ordinal + 1]]).decode()
@@ -159,9 +153,7 @@ class EntryRecords(Mapping[str, dict]):
         return None
 
     def record(self, ordinal: int) -> dict:
-        block, place = divmod(ordinal, self.per_block)
-        compressed = self.blocks[self.block_offsets[block] : self.block_offsets[block + 1]]
-        return json.loads(zlib.decompress(compressed).split(b"\n")[place])
+        return entry_of(self.id_of(ordinal), self.cards.of(ordinal), self.rests.of(ordinal))
 
     def __getitem__(self, image_id: str) -> dict:
         ordinal = self.ordinal(image_id)
@@ -183,8 +175,7 @@ class EntryRecords(Mapping[str, dict]):
 class CatalogColumns:
     """One catalog version, compact: the records, and the fields the indexes read, by ordinal."""
 
-    records: EntryRecords
-    cards: Cards  # each entry's summary as JSON text, for the answers that list entries
+    records: EntryRecords  # each entry's card (its summary as JSON text) and the rest of it
     widths: Sequence[int]
     facets: dict[str, ValueLists]  # FACET_FIELDS' names
     phashes: Sequence[int]  # the 64-bit perceptual hash, 0 when unknown
@@ -216,13 +207,10 @@ class ColumnsBuilder:
         self.widths, self.phashes, self.hashed = array("I"), array("Q"), bytearray()
         self.facets = {name: ValueListsBuilder() for name in FACET_FIELDS}
         self._facet_fields = [(self.facets[name], field_name) for name, field_name in FACET_FIELDS.items()]
-        self.blocks, self.block_offsets = bytearray(), array("Q", [0])
-        self.cards = CardsBuilder()
-        self.per_block = RECORDS_PER_BLOCK
-        self._pending: list[bytes] = []
+        self.cards, self.rests = TextsBuilder(), TextsBuilder()
 
-    def add(self, entry: Mapping, record: bytes | None = None) -> int:
-        """Adds the entry (record: its compact JSON, when the caller has it) and returns its ordinal."""
+    def add(self, entry: Mapping) -> int:
+        """Adds the entry and returns its ordinal."""
         image_id = entry["image_id"]
         if self.widths and image_id <= self.last_id:
             raise OutOfOrder(f"entry {image_id!r} comes after {self.last_id!r}: entries must be in id order")
@@ -233,29 +221,18 @@ class ColumnsBuilder:
         phash = entry.get("phash", "")
         self.phashes.append(int(phash, 16) if phash else 0)
         self.hashed.append(1 if phash else 0)
-        self.cards.add(entry)
+        self.cards.add(card(entry))
+        self.rests.add(rest(entry))
         for facet, field_name in self._facet_fields:
             value = entry.get(field_name, "")
             if type(value) is list:
                 facet.add(value)
             else:
                 facet.add_one(value)
-        if record is None:
-            record = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
-        self._pending.append(record.rstrip(b"\n"))
-        if len(self._pending) == self.per_block:
-            self._seal()
         return len(self.widths) - 1
 
-    def _seal(self) -> None:
-        self.blocks += zlib.compress(b"\n".join(self._pending), RECORD_COMPRESSION)
-        self.block_offsets.append(len(self.blocks))
-        self._pending = []
-
     def finish(self) -> CatalogColumns:
-        if self._pending:
-            self._seal()
         facets = {name: builder.finish() for name, builder in self.facets.items()}
         # The runs of bytes are handed over, not copied (the build's peak memory is theirs).
-        records = EntryRecords(self.ids, self.id_offsets, self.blocks, self.block_offsets, self.per_block)
-        return CatalogColumns(records, self.cards.finish(), self.widths, facets, self.phashes, self.hashed)
+        records = EntryRecords(self.ids, self.id_offsets, self.cards.finish(), self.rests.finish())
+        return CatalogColumns(records, self.widths, facets, self.phashes, self.hashed)
