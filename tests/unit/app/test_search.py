@@ -267,3 +267,50 @@ def test_ranking_a_slice_of_the_bitmaps_at_a_time_finds_what_the_model_finds():
             result = sliced.search(query, filters, limit=10)
             assert (result.ids, result.total) == reference_search(index, entries, query, filters), (query, filters)
             assert result == index.search(query, filters, limit=10)
+
+
+TAGS = [f"t{n:02d}" for n in range(40)]  # more than a facet lists (FACET_VALUES)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    catalog=st.lists(
+        st.tuples(st.lists(st.sampled_from(TAGS), max_size=4), st.sampled_from(["jpeg", "png", "webp"])),
+        min_size=1,
+        max_size=90,
+    ),
+    chosen=st.sets(st.integers(0, 89)),
+    share=st.sampled_from([COMMON_SHARE, 0.1, 2.0]),
+)
+def test_facets_counted_on_bitmaps_are_those_counted_entry_by_entry(catalog, chosen, share):
+    """The counts of common values (bitmaps) and of rare ones (counted while they could still make
+    the list) are the counts over the entries' own values, in the same order."""
+    entries = [
+        entry(f"img-{n:03d}", tags=tuple(sorted(set(tags))), format=fmt) for n, (tags, fmt) in enumerate(catalog)
+    ]
+    index = SearchIndex.build(entries)
+    facet_bitmaps = {
+        name: CommonBitmaps.build(groups.offsets, groups.members, index.size, share)
+        for name, groups in index.by_value.items()
+    }
+    index = dataclasses.replace(index, facet_bitmaps=facet_bitmaps)
+    ordinals = np.array(sorted(n for n in chosen if n < len(entries)), dtype=np.uint32)
+    names = ("tags", "colour", "format", "orientation")
+    assert index.facet_counts_of_row(bits_of(ordinals, index.size), names) == index.facet_counts(ordinals, names)
+
+
+def test_a_rare_value_that_ties_the_last_listed_count_is_listed_by_its_name():
+    """20 common tags and a rare one ("0rare", 2 entries), each counted twice: the rare one sorts
+    first by name, so it must be counted although it could at best tie the 20th count."""
+    entries = [entry(f"img-{n:03d}", tags=(f"a{n // 4:02d}",)) for n in range(80)]
+    entries += [entry("img-rare-1", tags=("0rare",)), entry("img-rare-2", tags=("0rare",))]
+    index = SearchIndex.build(entries)
+    groups = index.by_value["tags"]
+    facet_bitmaps = {**index.facet_bitmaps, "tags": CommonBitmaps.build(groups.offsets, groups.members, 82, 3 / 82)}
+    index = dataclasses.replace(index, facet_bitmaps=facet_bitmaps)
+    assert 0 < len(facet_bitmaps["tags"].keys) < len(groups)  # the a.. tags have bitmaps, 0rare not
+    chosen = sorted([n for n in range(80) if n % 4 < 2] + [index.entries.ordinal("img-rare-1"), 81])
+    ordinals = np.array(chosen, dtype=np.uint32)
+    counted = index.facet_counts_of_row(bits_of(ordinals, index.size), ["tags"])["tags"]
+    assert counted == index.facet_counts(ordinals, ["tags"])["tags"]
+    assert next(iter(counted)) == "0rare" and len(counted) == 20 and set(counted.values()) == {2}

@@ -77,6 +77,10 @@ class CommonBitmaps:
         place = bisect.bisect_left(self.keys, key)
         if place == len(self.keys) or self.keys[place] != key:
             return None
+        return self.row_at(place)
+
+    def row_at(self, place: int) -> np.ndarray:
+        """The row of keys[place]."""
         width = row_bytes(self.size)
         return np.frombuffer(self.rows, dtype=np.uint8, count=width, offset=place * width)
 

@@ -31,7 +31,7 @@ from .typos import DeletionIndex
 MAGIC = b"IMGCAT01"
 # The layout's version: part of a file's name, so a release that changes the layout (or how records
 # are blocked) builds its own file beside the one an older release's workers may still map.
-LAYOUT = 6
+LAYOUT = 7
 ALIGNMENT = 8
 SUFFIX = ".catalog"
 
@@ -56,6 +56,8 @@ def _sections(columns: CatalogColumns, index: SearchIndex, similar: SimilarIndex
         sections[f"facet.{name}.members"] = lists.groups.members
         sections[f"value.{name}.offsets"] = index.by_value[name].offsets
         sections[f"value.{name}.members"] = index.by_value[name].members
+        sections[f"value.{name}.bitmap_keys"] = index.facet_bitmaps[name].keys
+        sections[f"value.{name}.bitmap_rows"] = index.facet_bitmaps[name].rows
     for name in ("by_band", "by_colour"):  # by_tag is the search index's tags filter (value.tags)
         groups = getattr(similar, name)
         sections[f"similar.{name}.offsets"], sections[f"similar.{name}.members"] = groups.offsets, groups.members
@@ -127,7 +129,11 @@ def load(path: Path) -> Built:
     by_value = {name: groups(f"value.{name}") for name in values}
     deletions = DeletionIndex(section("typos.hashes"), section("typos.words"))
     bitmaps = CommonBitmaps(section("bitmaps.keys"), section("bitmaps.rows"), len(columns))
-    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value, deletions, bitmaps)
+    facet_bitmaps = {
+        name: CommonBitmaps(section(f"value.{name}.bitmap_keys"), section(f"value.{name}.bitmap_rows"), len(columns))
+        for name in values
+    }
+    index = SearchIndex(columns, header["vocabulary"], groups("postings"), by_value, deletions, bitmaps, facet_bitmaps)
     similar = SimilarIndex(columns, groups("similar.by_band"), by_value["tags"], groups("similar.by_colour"))
     return header["version"], (columns, index, similar), header["malformed"]
 

@@ -113,12 +113,14 @@ class SearchIndex:
     by_value: dict[str, Groups]  # facet -> value code (columns.facets[facet].values) -> ordinals
     deletions: DeletionIndex  # the vocabulary's words by their deletion keys, for typos
     bitmaps: CommonBitmaps  # the common postings groups as bitmaps, for queries of several words
+    facet_bitmaps: dict[str, CommonBitmaps]  # facet -> its common values' entries (by_value) as bitmaps
     slice_bytes: int = SLICE_BYTES  # of a bitmap row, ranked at a time (a multiple of 8)
     word_numbers: dict[str, int] = field(init=False)
     size: int = field(init=False)
     members: np.ndarray = field(init=False, repr=False)
     widths: np.ndarray = field(init=False, repr=False)
     facet_arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, repr=False)
+    rare_values: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False, repr=False)  # codes, sizes
     by_trigram: dict[str, set[str]] = field(init=False)
     value_codes: dict[str, dict[str, int]] = field(init=False)
     typos: TypoIndex = field(init=False)
@@ -139,6 +141,13 @@ class SearchIndex:
         self.facet_arrays = {
             name: (_uint64(lists.groups.offsets), _uint32(lists.groups.members)) for name, lists in facets.items()
         }
+        # Each facet's values without a bitmap, the most common first (facet_counts_of_row).
+        self.rare_values = {}
+        for name, groups in self.by_value.items():
+            sizes = np.diff(_uint64(groups.offsets).astype(np.int64))
+            rare = np.setdiff1d(np.arange(len(sizes)), np.frombuffer(self.facet_bitmaps[name].keys, dtype=np.uint32))
+            rare = rare[np.argsort(-sizes[rare], kind="stable")]
+            self.rare_values[name] = (rare, sizes[rare])
 
     @property
     def entries(self) -> EntryRecords:
@@ -253,7 +262,15 @@ class SearchIndex:
             page = []
             for _, start, end in postings.groups:
                 page += self.postings.members[start : min(end, start + wanted - len(page))]
-            return page, len(postings), lambda: np.concatenate([self.members[s:e] for _, s, e in postings.groups])
+            keys = postings.keys
+            return (
+                page,
+                len(postings),
+                lambda: functools.reduce(
+                    np.bitwise_or,
+                    (self._group_row(key, s, e) for (_, s, e), key in zip(postings.groups, keys, strict=True)),
+                ),
+            )
         page: list[int] = []
         seen: set[int] = set()
         for _typos, _score, ordinal in heapq.merge(*(self._ranked_stream(source) for source in sources)):
@@ -268,7 +285,7 @@ class SearchIndex:
         mask = self._mask(sources)
         if allowed is not None:
             mask &= allowed
-        return page, int(np.count_nonzero(mask)), lambda: np.flatnonzero(mask)
+        return page, int(np.count_nonzero(mask)), lambda: bits_of_mask(mask)
 
     def _best_matches(self, sources: list[Source]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One query word's best match in every entry: codes by ordinal (0 where the word is not
@@ -361,8 +378,8 @@ class SearchIndex:
                     merged = both if merged is None else merged | both
                 page += (first_ordinals(merged, wanted - len(page)) + start * 8).tolist()
                 if len(page) >= wanted:
-                    return page, total, lambda: first_ordinals(every)
-        return page, total, lambda: first_ordinals(every)
+                    return page, total, lambda: every
+        return page, total, lambda: every
 
     def _matches(
         self, per_word: list[list[Source]], allowed: np.ndarray | None, wanted: int
@@ -409,6 +426,28 @@ class SearchIndex:
             counts[name] = {value: count for count, value in top[:FACET_VALUES]}
         return counts
 
+    def facet_counts_of_row(self, row: np.ndarray, names: Iterable[str]) -> dict[str, dict[str, int]]:
+        """facet_counts of the entries in a bitmap row: a common value's count is the count of the
+        row and the value's bitmap; a rare one (fewer entries than a bitmap is worth) is counted
+        from its entries only while it could still enter the top FACET_VALUES, most common first."""
+        counts: dict[str, dict[str, int]] = {}
+        for name in names:
+            values, stored = self.columns.facets[name].values, self.facet_bitmaps[name]
+            found = [(count(row & stored.row_at(place)), values[code]) for place, code in enumerate(stored.keys)]
+            top = sorted(((n, value) for n, value in found if n and value), key=lambda p: (-p[0], p[1]))
+            rare, sizes = self.rare_values[name]
+            groups = self.by_value[name]
+            for code, size in zip(rare.tolist(), sizes.tolist(), strict=True):
+                if len(top) >= FACET_VALUES and size < top[FACET_VALUES - 1][0]:
+                    break  # this value and every rarer one count less than the last shown
+                ordinals = _uint32(groups.of(code))
+                n = int(((row[ordinals >> 3] >> (ordinals & 7).astype(np.uint8)) & 1).sum())
+                if n and values[code]:
+                    top.append((n, values[code]))
+                    top.sort(key=lambda p: (-p[0], p[1]))
+            counts[name] = {value: n for n, value in top[:FACET_VALUES]}
+        return counts
+
     def _ids(self, ordinals: Iterable[int]) -> list[str]:
         return [self.columns.records.id_of(ordinal) for ordinal in ordinals]
 
@@ -449,13 +488,13 @@ class SearchIndex:
         suggestion = suggestion if fuzzy else ""
         if len(per_word) == 1:
             page, total, matched = self._single_word(per_word[0], allowed, offset + limit)
-            counts = self.facet_counts(matched(), facets) if facets else {}
+            counts = self.facet_counts_of_row(matched(), facets) if facets else {}
             shown = page[offset:]
             return SearchResult(self._ids(shown), total, fuzzy, suggestion, total > 0 or not fuzzy, counts, shown)
         by_bits = self._matches_by_bits(per_word, allowed, offset + limit)
         if by_bits is not None:
             page, total, matched = by_bits
-            counts = self.facet_counts(matched(), facets) if facets else {}
+            counts = self.facet_counts_of_row(matched(), facets) if facets else {}
             shown = page[offset:]
             return SearchResult(self._ids(shown), total, fuzzy, suggestion, True, counts, shown)
         page, candidates, every = self._matches(per_word, allowed, offset + limit)
@@ -521,4 +560,7 @@ class SearchIndexBuilder:
         self.levels, keyed = {}, {}
         by_value = {name: lists.entries_by_value() for name, lists in columns.facets.items()}
         bitmaps = CommonBitmaps.build(postings.offsets, postings.members, len(columns))
-        return SearchIndex(columns, vocabulary, postings, by_value, DeletionIndex.build(vocabulary), bitmaps)
+        facet_bitmaps = {name: CommonBitmaps.build(g.offsets, g.members, len(columns)) for name, g in by_value.items()}
+        return SearchIndex(
+            columns, vocabulary, postings, by_value, DeletionIndex.build(vocabulary), bitmaps, facet_bitmaps
+        )
