@@ -14,6 +14,10 @@ that dies before invalidating leaves them there, and the next run invalidates th
 Each version is also written whole to the bucket as a snapshot (``snapshot_key``: one gzipped JSON
 object, named in the catalog item), which the API loads with one GET instead of scanning the table:
 at a million entries a scan is thousands of paged reads per worker, the snapshot one download.
+A snapshot is JSON Lines in chunks, each its own gzip member (one gzip stream to any reader): an
+entry ends a chunk when its id hashes to a multiple of SNAPSHOT_CHUNK_SPREAD, so a change moves
+only the chunks around it, and a publisher patches the previous snapshot (``patch_snapshot``)
+instead of compressing a million entries again. The version is a hash of the chunks' digests.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import json
 import json.scanner
 import re
 import unicodedata
+import zlib
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 
 SCHEMA_VERSION = 1
@@ -80,6 +86,7 @@ CONTENT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # KEY_PREFIX only); SNAPSHOT_FORMAT changes when their layout does.
 SNAPSHOT_PREFIX = "catalog/"
 SNAPSHOT_FORMAT = 1
+SNAPSHOT_CHUNK_SPREAD = 2048  # an id whose crc32 is a multiple ends a chunk: about this many entries a chunk
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # exactly the texts slugify() returns unchanged
@@ -244,10 +251,12 @@ def tags_are_normal(tags: list) -> bool:
     return True
 
 
-def catalog_version(entries: Iterable[Mapping]) -> str:
-    """A version that changes exactly when any entry changes: 16 hex of a hash of the sorted entries."""
-    canonical = json.dumps(sorted(entries, key=lambda e: e["image_id"]), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{SCHEMA_VERSION}:{canonical}".encode()).hexdigest()[:16]
+def catalog_version(entries: Iterable[Mapping], spread: int | None = None) -> str:
+    """A version that changes exactly when any entry changes: 16 hex of a hash of the digests of
+    the sorted entries' snapshot chunks (the same version snapshot_bytes and patch_snapshot give)."""
+    ordered = sorted(entries, key=lambda e: e["image_id"])
+    runs = _runs([(entry["image_id"], _line_of(entry)) for entry in ordered], spread or SNAPSHOT_CHUNK_SPREAD)
+    return _version_of([hashlib.sha256(b"".join(lines)).hexdigest() for _, lines in runs])
 
 
 def catalog_diff(previous: Iterable[Mapping], current: Iterable[Mapping]) -> dict[str, list[str]]:
@@ -338,15 +347,127 @@ def snapshot_key(version: str) -> str:
     return f"{SNAPSHOT_PREFIX}{version}.json.gz"
 
 
-def snapshot_bytes(version: str, entries: Iterable[Mapping]) -> bytes:
+def snapshot_bytes(version: str, entries: Iterable[Mapping], spread: int | None = None) -> bytes:
     """The version's snapshot: a header line, then one entry per line sorted by id (JSON Lines, so
-    a reader can index entries as they stream in, never holding them all as objects), gzipped
-    without a time stamp: the same catalog always gives the same bytes."""
+    a reader can index entries as they stream in, never holding them all as objects), in chunks of
+    about ``spread`` entries, each its own gzip member without a time stamp: the same catalog
+    always gives the same bytes. The header lists the chunks (first id, entries, digest, bytes)."""
+    spread = spread or SNAPSHOT_CHUNK_SPREAD
     ordered = sorted(entries, key=lambda e: e["image_id"])
-    header = {"format": SNAPSHOT_FORMAT, "version": version, "entries": len(ordered)}
-    lines = [json.dumps(header, sort_keys=True, separators=(",", ":"))]
-    lines += [json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for entry in ordered]
-    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), compresslevel=6, mtime=0)
+    runs = _runs([(entry["image_id"], _line_of(entry)) for entry in ordered], spread)
+    return _assemble(version, spread, [_chunk_of(ids, lines) for ids, lines in runs])
+
+
+def patch_snapshot(data: bytes, changes: Mapping[str, Mapping | None], spread: int | None = None) -> tuple[str, bytes]:
+    """The snapshot after changes (image_id -> its new entry, or None to remove it) and its
+    version: byte for byte what snapshot_bytes gives for the changed catalog, but only the chunks
+    that hold a change are decompressed and compressed again; the others are copied. Raises
+    CatalogSchemaError when data is not a chunked snapshot of this spread (write it whole)."""
+    spread = spread or SNAPSHOT_CHUNK_SPREAD
+    header, members = _snapshot_members(data, spread)
+    chunks = [tuple(chunk) for chunk in header["chunks"]]
+    firsts = [chunk[0] for chunk in chunks]
+    by_chunk: dict[int, dict[str, Mapping | None]] = {}
+    for image_id, entry in changes.items():
+        by_chunk.setdefault(max(bisect_right(firsts, image_id) - 1, 0), {})[image_id] = entry
+    if not chunks:  # an empty catalog: everything is new
+        by_chunk, members = ({0: dict(changes)}, [b""]) if changes else ({}, [])
+        chunks = [("", 0, "", 0)] if changes else []
+    patched: list[tuple[tuple, bytes]] = []
+    number = 0
+    while number < len(chunks):
+        if number not in by_chunk:
+            patched.append((chunks[number], members[number]))
+            number += 1
+            continue
+        lines: dict[str, bytes] = {}
+        while True:  # this chunk, and the next ones while the last line no longer ends a chunk
+            lines.update(_member_lines(members[number]))
+            for image_id, entry in by_chunk.get(number, {}).items():
+                if entry is None:
+                    lines.pop(image_id, None)
+                else:
+                    lines[image_id] = _line_of(entry)
+            number += 1
+            last = max(lines) if lines else None
+            if number == len(chunks) or (last is not None and _ends_chunk(last, spread)):
+                break
+        ordered = sorted(lines.items())
+        patched += [_chunk_of(ids, run) for ids, run in _runs(ordered, spread)]
+    return _version_of([chunk[2] for chunk, _ in patched]), _assemble(None, spread, patched)
+
+
+def _line_of(entry: Mapping) -> bytes:
+    """An entry's line in a snapshot: compact JSON, keys sorted, UTF-8, ending in a newline."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _ends_chunk(image_id: str, spread: int) -> bool:
+    return zlib.crc32(image_id.encode("utf-8")) % spread == 0
+
+
+def _runs(pairs: list[tuple[str, bytes]], spread: int) -> list[tuple[list[str], list[bytes]]]:
+    """Sorted (id, line) pairs cut into chunks: after each id that ends one, and at the end."""
+    runs, ids, lines = [], [], []
+    for image_id, line in pairs:
+        ids.append(image_id)
+        lines.append(line)
+        if _ends_chunk(image_id, spread):
+            runs.append((ids, lines))
+            ids, lines = [], []
+    if ids:
+        runs.append((ids, lines))
+    return runs
+
+
+def _chunk_of(ids: list[str], lines: list[bytes]) -> tuple[tuple, bytes]:
+    """A chunk's header record (first id, entries, digest of its lines, bytes) and gzip member."""
+    text = b"".join(lines)
+    member = gzip.compress(text, compresslevel=6, mtime=0)
+    return (ids[0], len(ids), hashlib.sha256(text).hexdigest(), len(member)), member
+
+
+def _version_of(digests: list[str]) -> str:
+    return hashlib.sha256(f"{SCHEMA_VERSION}:{','.join(digests)}".encode()).hexdigest()[:16]
+
+
+def _assemble(version: str | None, spread: int, chunks: list[tuple[tuple, bytes]]) -> bytes:
+    """A snapshot from its chunks (version None: the chunks' own)."""
+    header = {
+        "format": SNAPSHOT_FORMAT,
+        "version": version or _version_of([chunk[2] for chunk, _ in chunks]),
+        "entries": sum(chunk[1] for chunk, _ in chunks),
+        "chunk_spread": spread,
+        "chunks": [list(chunk) for chunk, _ in chunks],
+    }
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return b"".join([gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0), *(m for _, m in chunks)])
+
+
+def _snapshot_members(data: bytes, spread: int) -> tuple[dict, list[bytes]]:
+    """A chunked snapshot's header and its chunks' gzip members."""
+    reader = zlib.decompressobj(wbits=31)  # one gzip member: the header's
+    try:
+        header = json.loads(reader.decompress(data))
+    except (zlib.error, ValueError) as error:
+        raise CatalogSchemaError(f"the catalog snapshot has no header: {error}") from error
+    if not isinstance(header, dict) or header.get("chunk_spread") != spread or not reader.eof:
+        raise CatalogSchemaError(f"the catalog snapshot is not in chunks of spread {spread}")
+    rest, members, offset = reader.unused_data, [], 0
+    for chunk in header.get("chunks", []):
+        members.append(rest[offset : offset + chunk[3]])
+        offset += chunk[3]
+    if offset != len(rest):
+        raise CatalogSchemaError("the catalog snapshot's chunks do not add up to its length")
+    return header, members
+
+
+def _member_lines(member: bytes) -> dict[str, bytes]:
+    """A chunk's lines by image id."""
+    if not member:
+        return {}
+    lines = gzip.decompress(member).splitlines(keepends=True)
+    return {parse_json_line(line)["image_id"]: line for line in lines}
 
 
 def parse_json_line(line: bytes) -> object:

@@ -53,21 +53,28 @@ def hamming(left: str, right: str) -> int:
 def near_duplicates(hashes: Mapping[str, str], max_bits: int = NEAR_DUPLICATE_BITS) -> list[list]:
     """[id, id, differing bits] for every pair of ids whose hashes differ by max_bits or fewer
     (identical hashes included), sorted; candidates come from exact 16-bit bands, not all pairs
-    (see MAX_BAND_MEMBERS for the one place where that misses some)."""
+    (see MAX_BAND_MEMBERS for the one place where that misses some). A candidate is measured as it
+    is met and kept only when near: at a million images the bands hold tens of millions of
+    candidates and a handful of near pairs."""
     if max_bits >= BANDS:
         raise ValueError(f"bands find pairs within {BANDS - 1} bits, not {max_bits}")
-    by_band: dict[tuple[int, str], list[str]] = {}
-    for image_id, value in sorted(hashes.items()):
-        if value:
-            for band in range(BANDS):
-                by_band.setdefault((band, value[band * 4 : band * 4 + 4]), []).append(image_id)
-    pairs: set[tuple[str, str]] = set()
+    ids = sorted(image_id for image_id, value in hashes.items() if value)
+    numbers = [int(hashes[image_id], 16) for image_id in ids]
+    by_band: dict[int, list[int]] = {}  # band number and its 16 bits -> positions in ids, ascending
+    for position, number in enumerate(numbers):
+        for band in range(BANDS):
+            by_band.setdefault((band << 16) | ((number >> (16 * (BANDS - 1 - band))) & 0xFFFF), []).append(position)
+    near: dict[tuple[int, int], int] = {}
     for members in by_band.values():
-        if len(members) > MAX_BAND_MEMBERS:
+        if len(members) < 2 or len(members) > MAX_BAND_MEMBERS:
             continue
-        pairs.update((a, b) for index, a in enumerate(members) for b in members[index + 1 :])
-    found = ([a, b, hamming(hashes[a], hashes[b])] for a, b in sorted(pairs))
-    return [pair for pair in found if pair[2] <= max_bits]
+        for index, first in enumerate(members[:-1]):
+            number = numbers[first]
+            for second in members[index + 1 :]:
+                bits = (number ^ numbers[second]).bit_count()
+                if bits <= max_bits:
+                    near[(first, second)] = bits
+    return [[ids[first], ids[second], bits] for (first, second), bits in sorted(near.items())]
 
 
 def hashes_of(entries: Iterable[Mapping]) -> dict[str, str]:

@@ -20,6 +20,9 @@ description:
     object (C(catalog/<version>.json.gz)) before the version item names it, so the image API loads
     a version with one GET instead of scanning the table; snapshots of versions before the previous
     one are deleted after the switch.
+  - The new snapshot is the previous one patched with the writes (only its chunks that hold a
+    change are compressed again) when that gives exactly the new version; otherwise (no previous
+    snapshot, another chunking, a table that drifted from its snapshot) it is written whole.
   - Without O(images), only the pending paths are updated (the entries and version stay).
   - In check mode reports what would be written.
 author: Image Delivery Contributors (@image-delivery)
@@ -83,6 +86,10 @@ snapshot:
   description: The snapshot's key in O(snapshot_bucket) that the version item names ("" without one).
   returned: always
   type: str
+snapshot_patched:
+  description: Whether the snapshot written (or that would be) is the previous one patched, not written whole.
+  returned: always
+  type: bool
 """
 
 try:
@@ -98,6 +105,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     CatalogSchemaError,
     catalog_item,
     catalog_version,
+    patch_snapshot,
     snapshot_bytes,
     snapshot_key,
     validate_entry,
@@ -123,6 +131,22 @@ def write_snapshot(s3, bucket: str, key: str, data: bytes) -> None:
     s3.put_object(
         Bucket=bucket, Key=key, Body=data, ContentType="application/json", ContentEncoding="gzip", aws_retry=True
     )
+
+
+def patched_snapshot(s3, bucket: str, previous_key: str, version: str, wanted: dict, plan: WritePlan) -> bytes | None:
+    """The previous snapshot patched with the plan's writes, when that gives exactly this version
+    (the table's entries were the previous snapshot's); None when it must be written whole."""
+    if not previous_key:
+        return None
+    try:
+        data = s3.get_object(Bucket=bucket, Key=previous_key, aws_retry=True)["Body"].read()
+        changes = {image_id: wanted[image_id] for image_id in plan.put} | dict.fromkeys(plan.delete)
+        patched_version, patched = patch_snapshot(data, changes)
+    except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
+        return None
+    except CatalogSchemaError:  # a snapshot of another chunking (an older publisher's) or damaged
+        return None
+    return patched if patched_version == version else None
 
 
 def delete_snapshots(s3, bucket: str, keep: set[str]) -> None:
@@ -172,6 +196,10 @@ def main() -> None:
         catalog_changes = wanted_catalog != stored.catalog
         upload = entries is not None and bool(snapshot) and (catalog_changes or not object_exists(s3, bucket, snapshot))
         changed = bool(plan.put or plan.delete or catalog_changes or upload)
+        wanted = {e["image_id"]: e for e in entries} if entries is not None else {}
+        data = None
+        if upload:
+            data = patched_snapshot(s3, bucket, stored.catalog["snapshot"], version, wanted, plan)
         if changed and not module.check_mode:
             previous = stored.catalog
             if pending and pending != previous["pending_paths"] and (plan.put or plan.delete):
@@ -181,9 +209,9 @@ def main() -> None:
                     catalog_item(previous["version"], previous["image_count"], pending, previous["snapshot"]),
                 )
             if upload:
-                write_snapshot(s3, bucket, snapshot, snapshot_bytes(version, entries))
+                write_snapshot(s3, bucket, snapshot, data or snapshot_bytes(version, entries))
             if entries is not None:
-                write_entries(client, table, {e["image_id"]: e for e in entries}, plan)
+                write_entries(client, table, wanted, plan)
             if catalog_changes:
                 write_catalog_item(client, table, catalog_item(version, count, pending, snapshot))
             if upload:
@@ -200,6 +228,7 @@ def main() -> None:
         version=version,
         previous_version=stored.catalog["version"],
         snapshot=snapshot,
+        snapshot_patched=data is not None,
     )
 
 

@@ -15,6 +15,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     from_item,
     read_catalog_item,
     read_snapshot,
+    snapshot_bytes,
     snapshot_key,
 )
 
@@ -138,6 +139,7 @@ def test_adding_an_image_uploads_writes_and_invalidates_only_it(stack, publish, 
     assert newest_invalidation_paths(aws, stack) == expected
     assert done["uploaded"][0] in objects(aws["s3"], stack["bucket"])
     assert "photos-new-sunrise" in snapshot_entries(aws, stack)
+    assert done["snapshot_patched"] is True  # the previous snapshot with the one chunk that changed
     assert len(snapshots(aws, stack)) == 2  # this version's and the previous one (workers may still load it)
 
 
@@ -178,9 +180,24 @@ def test_a_lost_snapshot_is_written_again(stack, publish, aws):
     catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
     aws["s3"].delete_object(Bucket=stack["bucket"], Key=catalog["snapshot"])
     assert publish().changed == 1
+    assert report()["snapshot_patched"] is False  # nothing to patch: written whole
     table_ids = {image_id for image_id in items(aws["dynamodb"], stack["table"]) if image_id != CATALOG_ITEM}
     assert snapshot_entries(aws, stack).keys() == table_ids
     assert publish().changed == 0
+
+
+def test_a_snapshot_that_drifted_from_the_table_is_written_whole(stack, publish, aws, folder):
+    """The previous snapshot no longer holds the table's entries (one lost): patching it would
+    carry the loss into the new version, so the new snapshot is written whole from the entries."""
+    catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
+    data = aws["s3"].get_object(Bucket=stack["bucket"], Key=catalog["snapshot"])["Body"].read()
+    kept = read_snapshot(data, catalog["version"])[1:]
+    aws["s3"].put_object(Bucket=stack["bucket"], Key=catalog["snapshot"], Body=snapshot_bytes(catalog["version"], kept))
+    write(folder, "photos/drift-check.jpg", image_bytes((200, 120), (10, 90, 200)))
+    publish()
+    assert report()["added"] == ["photos-drift-check"] and report()["snapshot_patched"] is False
+    table_ids = {image_id for image_id in items(aws["dynamodb"], stack["table"]) if image_id != CATALOG_ITEM}
+    assert snapshot_entries(aws, stack).keys() == table_ids
 
 
 def test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact(stack, publish, aws, folder):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 
 import pytest
@@ -20,6 +21,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     image_id_for,
     normalise_tags,
     parse_json_line,
+    patch_snapshot,
     read_catalog_item,
     read_snapshot,
     search_tokens,
@@ -254,3 +256,57 @@ def test_a_json_line_parses_as_json_loads_reads_it(value):
 def test_a_line_that_is_not_one_json_value_is_refused(line):
     with pytest.raises(ValueError):
         parse_json_line(line)
+
+
+# Catalogs of ids drawn from a small pool, so that changes hit, merge and split chunks; spread 3
+# makes chunks of about three entries (a third of the ids end one).
+_IDS = [f"img-{number:02d}" for number in range(40)]
+_CATALOGS = st.dictionaries(st.sampled_from(_IDS), st.integers(1, 5), max_size=30)
+
+
+def _catalog(sizes: dict[str, int]) -> list[dict]:
+    return [entry(image_id, bytes=size) for image_id, size in sizes.items()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CATALOGS, _CATALOGS, st.sampled_from([1, 2, 3, 7, 2048]))
+def test_a_patched_snapshot_is_the_snapshot_of_the_changed_catalog(before, after, spread):
+    """patch_snapshot gives byte for byte what snapshot_bytes writes for the changed catalog, and
+    its version is catalog_version's, whichever chunks the changes add to, empty, merge or split."""
+    old, new = _catalog(before), _catalog(after)
+    data = snapshot_bytes(catalog_version(old, spread), old, spread)
+    diff = catalog_diff(old, new)
+    by_id = {e["image_id"]: e for e in new}
+    changes = {i: by_id[i] for i in diff["added"] + diff["changed"]} | dict.fromkeys(diff["removed"])
+    version, patched = patch_snapshot(data, changes, spread)
+    assert version == catalog_version(new, spread)
+    assert patched == snapshot_bytes(version, new, spread)
+    assert read_snapshot(patched, version) == sorted(map(validate_entry, new), key=lambda e: e["image_id"])
+
+
+def _header_of(snapshot: bytes) -> dict:
+    return json.loads(gzip.GzipFile(fileobj=io.BytesIO(snapshot)).readline())
+
+
+def test_a_change_compresses_only_its_chunk_again():
+    """One changed entry in a catalog of many chunks: every other chunk's gzip member is the
+    previous snapshot's, byte for byte."""
+    catalog = [entry(f"img-{number:04d}") for number in range(3000)]
+    data = snapshot_bytes(catalog_version(catalog, 50), catalog, 50)
+    _, patched = patch_snapshot(data, {"img-1500": entry("img-1500", title="Changed")}, 50)
+    before, after = _header_of(data)["chunks"], _header_of(patched)["chunks"]
+    assert len(before) == len(after) > 30
+    differing = [number for number, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(differing) == 1 and before[differing[0]][0] <= "img-1500"
+    assert data.endswith(patched[-before[-1][3] :])  # the last chunk's member copied
+
+
+def test_a_snapshot_in_other_chunks_is_refused_for_patching():
+    data = snapshot_bytes("v1", [entry()], 7)
+    with pytest.raises(CatalogSchemaError, match="not in chunks of spread 3"):
+        patch_snapshot(data, {}, 3)
+    with pytest.raises(CatalogSchemaError, match="no header"):
+        patch_snapshot(b"not gzip", {}, 3)
+    unchunked = gzip.compress(json.dumps({"format": 1, "version": "v1", "entries": 0}).encode() + b"\n")
+    with pytest.raises(CatalogSchemaError, match="not in chunks"):
+        patch_snapshot(unchunked, {}, 3)

@@ -11,6 +11,8 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash im
     near_duplicates,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import inspect_image
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter
 
 from tests.helpers.images import EXIF_ORIENTATION
@@ -80,3 +82,26 @@ def test_near_duplicates_come_from_the_bands_and_match_a_full_comparison():
 def test_a_band_value_shared_by_too_many_images_is_not_compared_pairwise():
     hashes = {f"flat-{n}": "0000000000000000" for n in range(MAX_BAND_MEMBERS + 1)}
     assert near_duplicates(hashes) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), st.lists(st.integers(0, 63), max_size=5)), max_size=40),
+)
+def test_near_duplicates_are_every_near_pair_of_a_full_comparison(seeds, copies):
+    """Clusters of copies a few flipped bits from a few originals: near_duplicates finds exactly
+    the pairs that a comparison of every pair within 3 bits finds (no band holds too many)."""
+    hashes = {f"seed-{n}": f"{seed:016x}" for n, seed in enumerate(seeds)}
+    for n, (origin, bits) in enumerate(copies):
+        number = seeds[origin % len(seeds)]
+        for bit in bits:
+            number ^= 1 << bit
+        hashes[f"copy-{n:02d}"] = f"{number:016x}"
+    expected = sorted(
+        [a, b, hamming(hashes[a], hashes[b])]
+        for a in hashes
+        for b in hashes
+        if a < b and hamming(hashes[a], hashes[b]) <= 3
+    )
+    assert near_duplicates(hashes) == expected
