@@ -41,7 +41,7 @@ SYSTEM_PACKAGES_aws ?=
 # local data plane.
 TEST_SYSTEM_PACKAGES ?= $(SYSTEM_PACKAGES_local) chromium wrk gpg gpgv nodejs
 
-.PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint sanity bench bench-edge diagram clean
+.PHONY: help install dev-install test-tools up down smoke check test test-unit test-integration test-smoke test-e2e reliability lint sanity bench bench-edge bench-scale bench-engines diagram clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -144,6 +144,10 @@ bench: install dev-install ## Benchmarks (see docs/benchmarks.md)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/api.py
 	$(MAKE) bench-engines
+
+bench-scale: install dev-install ## A catalog of 100,000 and 1,000,000 entries: an instance's load and search, and publishing one change (bench/scale.py, bench/publish.py)
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/publish.py
 
 bench-engines: dev-install ## Image engines for /img renders: the API's renderer and plain libvips against naive Pillow
 	$(BIN)/python bench/engines.py

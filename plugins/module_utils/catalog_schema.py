@@ -254,9 +254,13 @@ def tags_are_normal(tags: list) -> bool:
 def catalog_version(entries: Iterable[Mapping], spread: int | None = None) -> str:
     """A version that changes exactly when any entry changes: 16 hex of a hash of the digests of
     the sorted entries' snapshot chunks (the same version snapshot_bytes and patch_snapshot give)."""
-    ordered = sorted(entries, key=lambda e: e["image_id"])
-    runs = _runs([(entry["image_id"], _line_of(entry)) for entry in ordered], spread or SNAPSHOT_CHUNK_SPREAD)
-    return _version_of([hashlib.sha256(b"".join(lines)).hexdigest() for _, lines in runs])
+    return version_of_lines({entry["image_id"]: snapshot_line(entry) for entry in entries}, spread)
+
+
+def version_of_lines(lines: Mapping[str, str], spread: int | None = None) -> str:
+    """catalog_version of the entries given as their snapshot_line by image id."""
+    runs = _runs([(image_id, _line_of(lines[image_id])) for image_id in sorted(lines)], spread or SNAPSHOT_CHUNK_SPREAD)
+    return _version_of([hashlib.sha256(b"".join(run)).hexdigest() for _, run in runs])
 
 
 def catalog_diff(previous: Iterable[Mapping], current: Iterable[Mapping]) -> dict[str, list[str]]:
@@ -314,9 +318,13 @@ def from_item(item: Mapping) -> dict:
     return validate_entry(entry)
 
 
-def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = (), snapshot: str = "") -> dict:
+def catalog_item(
+    version: str, image_count: int, pending_paths: Iterable[str] = (), snapshot: str = "", writing: str = ""
+) -> dict:
     """The DynamoDB item that announces a catalog version (and any invalidation still to confirm),
-    naming the version's snapshot in the bucket when there is one."""
+    naming the version's snapshot in the bucket when there is one; ``writing`` names the version a
+    publish is writing the entries of (until it announces it: the table's entries may be neither
+    version's, and the next publish reads the table, not the snapshot)."""
     item = {
         "image_id": {"S": CATALOG_ITEM_ID},
         "schema": {"N": str(SCHEMA_VERSION)},
@@ -328,18 +336,21 @@ def catalog_item(version: str, image_count: int, pending_paths: Iterable[str] = 
         item["pending_paths"] = {"L": [{"S": path} for path in paths]}
     if snapshot:
         item["snapshot"] = {"S": snapshot}
+    if writing:
+        item["writing"] = {"S": writing}
     return item
 
 
 def read_catalog_item(item: Mapping | None) -> dict:
     """The plain values of the catalog item (empty version when the table has none yet)."""
     if not item:
-        return {"version": "", "image_count": 0, "pending_paths": [], "snapshot": ""}
+        return {"version": "", "image_count": 0, "pending_paths": [], "snapshot": "", "writing": ""}
     return {
         "version": item.get("version", {}).get("S", ""),
         "image_count": int(item.get("image_count", {}).get("N", "0")),
         "pending_paths": [path["S"] for path in item.get("pending_paths", {}).get("L", [])],
         "snapshot": item.get("snapshot", {}).get("S", ""),
+        "writing": item.get("writing", {}).get("S", ""),
     }
 
 
@@ -358,16 +369,19 @@ def snapshot_bytes(version: str, entries: Iterable[Mapping], spread: int | None 
     return _assemble(version, spread, [_chunk_of(ids, lines) for ids, lines in runs])
 
 
-def patch_snapshot(data: bytes, changes: Mapping[str, Mapping | None], spread: int | None = None) -> tuple[str, bytes]:
-    """The snapshot after changes (image_id -> its new entry, or None to remove it) and its
-    version: byte for byte what snapshot_bytes gives for the changed catalog, but only the chunks
-    that hold a change are decompressed and compressed again; the others are copied. Raises
+def patch_snapshot(
+    data: bytes, changes: Mapping[str, Mapping | str | None], spread: int | None = None
+) -> tuple[str, bytes]:
+    """The snapshot after changes (image_id -> its new entry or its snapshot_line, or None to
+    remove it) and its version: byte for byte what snapshot_bytes gives for the changed catalog,
+    but only the chunks that hold a change are decompressed and compressed again; the others are
+    copied. Raises
     CatalogSchemaError when data is not a chunked snapshot of this spread (write it whole)."""
     spread = spread or SNAPSHOT_CHUNK_SPREAD
     header, members = _snapshot_members(data, spread)
     chunks = [tuple(chunk) for chunk in header["chunks"]]
     firsts = [chunk[0] for chunk in chunks]
-    by_chunk: dict[int, dict[str, Mapping | None]] = {}
+    by_chunk: dict[int, dict[str, Mapping | str | None]] = {}
     for image_id, entry in changes.items():
         by_chunk.setdefault(max(bisect_right(firsts, image_id) - 1, 0), {})[image_id] = entry
     if not chunks:  # an empty catalog: everything is new
@@ -397,9 +411,42 @@ def patch_snapshot(data: bytes, changes: Mapping[str, Mapping | None], spread: i
     return _version_of([chunk[2] for chunk, _ in patched]), _assemble(None, spread, patched)
 
 
-def _line_of(entry: Mapping) -> bytes:
-    """An entry's line in a snapshot: compact JSON, keys sorted, UTF-8, ending in a newline."""
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+def snapshot_line(entry: Mapping) -> str:
+    """An entry's line in a snapshot, without its newline: compact JSON, keys sorted."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _line_of(entry: Mapping | str) -> bytes:
+    """An entry's line in a snapshot (an entry, or its snapshot_line), UTF-8, ending in a newline."""
+    return (entry if isinstance(entry, str) else snapshot_line(entry)).encode("utf-8") + b"\n"
+
+
+def snapshot_of_lines(version: str | None, lines: Mapping[str, str], spread: int | None = None) -> bytes:
+    """snapshot_bytes from the entries' snapshot_line by image id (version None: the chunks' own,
+    which is catalog_version's), for a caller that keeps entries as their lines."""
+    spread = spread or SNAPSHOT_CHUNK_SPREAD
+    runs = _runs([(image_id, _line_of(lines[image_id])) for image_id in sorted(lines)], spread)
+    return _assemble(version, spread, [_chunk_of(ids, run) for ids, run in runs])
+
+
+def snapshot_header(data: bytes) -> dict:
+    """A snapshot's header: format, version, entries (CatalogSchemaError when it has none)."""
+    try:
+        header = json.loads(zlib.decompressobj(wbits=31).decompress(data))
+    except (zlib.error, ValueError) as error:
+        raise CatalogSchemaError(f"the catalog snapshot has no header: {error!r}") from error
+    if (
+        not isinstance(header, dict)
+        or not isinstance(header.get("version"), str)
+        or type(header.get("entries")) is not int
+    ):
+        raise CatalogSchemaError("the catalog snapshot has no header naming its version and entries")
+    return header
+
+
+def snapshot_version(data: bytes) -> str:
+    """The version a snapshot's header names (CatalogSchemaError when it has none)."""
+    return snapshot_header(data)["version"]
 
 
 def _ends_chunk(image_id: str, spread: int) -> bool:
@@ -453,6 +500,8 @@ def _snapshot_members(data: bytes, spread: int) -> tuple[dict, list[bytes]]:
         raise CatalogSchemaError(f"the catalog snapshot has no header: {error}") from error
     if not isinstance(header, dict) or header.get("chunk_spread") != spread or not reader.eof:
         raise CatalogSchemaError(f"the catalog snapshot is not in chunks of spread {spread}")
+    if header.get("version") != _version_of([chunk[2] for chunk in header.get("chunks", [])]):
+        raise CatalogSchemaError("the catalog snapshot's version is not its chunks'")
     rest, members, offset = reader.unused_data, [], 0
     for chunk in header.get("chunks", []):
         members.append(rest[offset : offset + chunk[3]])

@@ -17,6 +17,7 @@ NEAR_DUPLICATE_BITS = 3
 # A band value this common (flat or blank images share "0000") is skipped: comparing its members
 # pairwise would cost the square of their number, and such images are not worth reporting.
 MAX_BAND_MEMBERS = 200
+INCREMENTAL_AT_MOST = 64  # touched ids near_duplicates_after looks at one by one; more, and all pairs are found again
 
 # EXIF orientation -> Pillow transpose method name that shows the image upright.
 _UPRIGHT = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
@@ -75,6 +76,60 @@ def near_duplicates(hashes: Mapping[str, str], max_bits: int = NEAR_DUPLICATE_BI
                 if bits <= max_bits:
                     near[(first, second)] = bits
     return [[ids[first], ids[second], bits] for (first, second), bits in sorted(near.items())]
+
+
+def near_duplicates_after(
+    hashes: Mapping[str, str],
+    previous: list[list],
+    before: Mapping[str, str],
+    touched: Iterable[str],
+    max_bits: int = NEAR_DUPLICATE_BITS,
+) -> list[list]:
+    """near_duplicates(hashes), found from the previous catalog's pairs (previous, of the hashes
+    before) when only the touched ids were added, changed or removed: its pairs without a touched id
+    are kept and the touched ids' pairs are looked for against every hash, a million hashes a
+    second. The whole computation is made instead when many ids are touched, or when a band value
+    of a touched id is shared by nearly MAX_BAND_MEMBERS hashes (the change could cap or uncap it,
+    and so hide or show pairs of ids it did not touch)."""
+    touched = set(touched)
+    if len(touched) > INCREMENTAL_AT_MOST:
+        return near_duplicates(hashes, max_bits)
+    if max_bits >= BANDS:
+        raise ValueError(f"bands find pairs within {BANDS - 1} bits, not {max_bits}")
+    bands_of = [
+        {h[band * 4 : band * 4 + 4] for i in touched for h in (hashes.get(i), before.get(i)) if h}
+        for band in range(BANDS)
+    ]
+    sizes: dict[tuple[int, str], int] = {}
+    for band, values in enumerate(bands_of):
+        if values:
+            for value in hashes.values():
+                part = value[band * 4 : band * 4 + 4]
+                if part in values:
+                    sizes[(band, part)] = sizes.get((band, part), 0) + 1
+    if any(size >= MAX_BAND_MEMBERS - len(touched) for size in sizes.values()):
+        return near_duplicates(hashes, max_bits)
+    pairs = {(a, b): bits for a, b, bits in previous if a not in touched and b not in touched}
+    ids = [image_id for image_id, value in hashes.items() if value]
+    numbers = [int(hashes[image_id], 16) for image_id in ids]
+    for image_id in touched:
+        value = hashes.get(image_id)
+        if not value:
+            continue
+        number = int(value, 16)
+        for other, other_number in zip(ids, numbers, strict=True):
+            bits = (number ^ other_number).bit_count()
+            if bits <= max_bits and other != image_id and _share_an_uncapped_band(value, hashes[other], sizes):
+                pairs[(min(image_id, other), max(image_id, other))] = bits
+    return [[a, b, bits] for (a, b), bits in sorted(pairs.items())]
+
+
+def _share_an_uncapped_band(left: str, right: str, sizes: Mapping[tuple[int, str], int]) -> bool:
+    return any(
+        left[band * 4 : band * 4 + 4] == right[band * 4 : band * 4 + 4]
+        and sizes.get((band, left[band * 4 : band * 4 + 4]), 0) <= MAX_BAND_MEMBERS
+        for band in range(BANDS)
+    )
 
 
 def hashes_of(entries: Iterable[Mapping]) -> dict[str, str]:

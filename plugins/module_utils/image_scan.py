@@ -3,8 +3,10 @@
 """Scan an image folder into catalog entries, incrementally.
 
 A cache maps each relative path to the signature of the files it was built from (the image's and
-its sidecar's size and mtime) and to the result (an entry, or the reason it was skipped). A file
-whose signature did not change is neither read nor decoded again.
+its sidecar's size and mtime) and to the result: an entry, kept as its snapshot line with the
+id, sha256 and perceptual hash a scan needs of it, or the reason it was skipped. A file whose
+signature did not change is neither read nor decoded again, and its entry is not parsed: at a
+million images a scan handles lines, and only the changed entries as objects.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +29,8 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     image_id_for,
     normalise_tags,
     orientation_of,
+    parse_json_line,
+    snapshot_line,
     text_tokens,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import (
@@ -46,25 +52,43 @@ def _default_yaml_loader() -> Callable[[str], object]:
 DEFAULT_INCLUDE = ["*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif"]
 DEFAULT_EXCLUDE = [".*", "*/.*"]
 SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
-# 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder; 4: a focus
-CACHE_FORMAT = 4
+# 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder; 4: a focus;
+# 5: an entry kept as its snapshot line, with its id, sha256 and phash
+CACHE_FORMAT = 5
 
 
 @dataclass
 class ScanResult:
-    entries: list[dict]
+    lines: dict[str, str]  # image id -> its entry's snapshot line, in the order of the paths
     skipped: list[dict]  # {"path", "reason"}
     duplicates: list[list[str]]  # groups of image ids with identical bytes
     cache: dict  # the cache to store for the next scan
     stats: dict = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)  # image id -> perceptual hash ("" when unknown)
+    shas: dict[str, str] = field(default_factory=dict)  # image id -> sha256 of its file
+    indexed: set[str] = field(default_factory=set)  # paths read and decoded by this scan
+
+    @property
+    def entries(self) -> list[dict]:
+        """Every entry as a dict, in the order of the paths (parses every line: for small folders)."""
+        return [parse_json_line(line.encode("utf-8")) for line in self.lines.values()]
+
+
+def _pattern(patterns: Iterable[str]) -> re.Pattern:
+    """One regular expression matching, case-insensitively, what any of the fnmatch patterns does."""
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns) or "(?!)")
 
 
 def matches(relative_path: str, include: Iterable[str], exclude: Iterable[str]) -> bool:
     """Case-insensitive fnmatch on the "/" separated relative path ("*" also matches "/")."""
     lowered = relative_path.lower()
-    return any(fnmatch.fnmatchcase(lowered, p.lower()) for p in include) and not any(
-        fnmatch.fnmatchcase(lowered, p.lower()) for p in exclude
-    )
+    return bool(_pattern(include).match(lowered)) and not _pattern(exclude).match(lowered)
+
+
+def select(paths: Iterable[str], include: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """The sorted paths that matches() selects (the patterns compiled once)."""
+    wanted, unwanted = _pattern(include), _pattern(exclude)
+    return sorted(p for p in paths if wanted.match(p.lower()) and not unwanted.match(p.lower()))
 
 
 def list_files(root: Path) -> dict[str, list[int]]:
@@ -86,8 +110,7 @@ def list_files(root: Path) -> dict[str, list[int]]:
 
 def find_images(root: Path, include: Iterable[str], exclude: Iterable[str]) -> list[str]:
     """Sorted relative paths of the files under root that the patterns select."""
-    include, exclude = list(include), list(exclude)
-    return sorted(relative for relative in list_files(root) if matches(relative, include, exclude))
+    return select(list_files(root), include, exclude)
 
 
 def sidecar_of(relative: str, files: Mapping[str, list[int]]) -> str | None:
@@ -177,10 +200,27 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
     }
 
 
-def signature_of(relative: str, files: Mapping[str, list[int]]) -> list:
-    """What a cached record is valid for: the image's size and mtime, and its sidecar's."""
-    sidecar = sidecar_of(relative, files)
-    return [files[relative], None if sidecar is None else [sidecar, *files[sidecar]]]
+def signature_of(relative: str, files: Mapping[str, list[int]]) -> tuple:
+    """What a cached record is valid for: the image's size and mtime, and its sidecar's path, size
+    and mtime ("", 0, 0 without one)."""
+    return _signature(relative, sidecar_of(relative, files), files)
+
+
+def _signature(relative: str, sidecar: str | None, files: Mapping[str, list[int]]) -> tuple:
+    size, mtime = files[relative]
+    if sidecar is None:
+        return (size, mtime, "", 0, 0)
+    return (size, mtime, sidecar, *files[sidecar])
+
+
+def _sidecars_by_stem(files: Mapping[str, list[int]]) -> dict[str, str]:
+    """Each stem's sidecar (the first of SIDECAR_SUFFIXES), as sidecar_of finds it, for every file."""
+    found: dict[str, str] = {}
+    for suffix in reversed(SIDECAR_SUFFIXES):
+        for relative in files:
+            if relative.endswith(suffix):
+                found[relative[: -len(suffix)]] = relative
+    return found
 
 
 def _index_one(root: Path, relative: str, files: Mapping, max_pixels: int, load_yaml: Callable) -> dict:
@@ -200,7 +240,8 @@ def _index_one(root: Path, relative: str, files: Mapping, max_pixels: int, load_
                 details = parse_sidecar((root / sidecar).read_text(encoding="utf-8"), suffix, load_yaml)
             except Exception as error:  # any parse error (JSON, YAML, encoding) is the sidecar's fault
                 raise ImageRejected(f"sidecar {sidecar.rsplit('/', 1)[-1]}: {error}") from None
-        record["entry"] = build_entry(relative, data, inspect_image(data, max_pixels), details)
+        entry = build_entry(relative, data, inspect_image(data, max_pixels), details)
+        record.update(line=snapshot_line(entry), id=entry["image_id"], sha256=entry["sha256"], phash=entry["phash"])
     except ImageRejected as rejected:
         record["skipped"] = str(rejected)
     return record
@@ -219,13 +260,14 @@ def scan(
     load_yaml = load_yaml or _default_yaml_loader()
     cached = (cache or {}).get("files", {}) if (cache or {}).get("format") == CACHE_FORMAT else {}
     files = list_files(root)
-    include, exclude = list(include), list(exclude)
-    paths = sorted(relative for relative in files if matches(relative, include, exclude))
+    paths = select(files, include, exclude)
+    sidecars = _sidecars_by_stem(files)
     records: dict[str, dict] = {}
     to_index = []
     for relative in paths:
         previous = cached.get(relative)
-        if previous is not None and previous.get("signature") == signature_of(relative, files):
+        signature = _signature(relative, sidecars.get(relative.rsplit(".", 1)[0]), files)
+        if previous is not None and previous["signature"] == signature:
             records[relative] = previous
         else:
             to_index.append(relative)
@@ -233,27 +275,191 @@ def scan(
         indexed = pool.map(lambda rel: _index_one(root, rel, files, max_pixels, load_yaml), to_index)
         for relative, record in zip(to_index, indexed, strict=True):
             records[relative] = record
+    kept = kept_records(paths, records)
+    by_content: dict[str, list[str]] = {}
+    for image_id, sha256 in kept.shas.items():
+        by_content.setdefault(sha256, []).append(image_id)
+    return ScanResult(
+        lines=kept.lines,
+        skipped=kept.skipped,
+        duplicates=sorted(sorted(ids) for ids in by_content.values() if len(ids) > 1),
+        cache={"format": CACHE_FORMAT, "files": records},
+        stats={"files": len(paths), "indexed": len(to_index), "from_cache": len(paths) - len(to_index)},
+        hashes=kept.hashes,
+        shas=kept.shas,
+        indexed=set(to_index),
+    )
 
-    entries, skipped, owners = [], [], {}
+
+@dataclass
+class Kept:
+    """The entries a scan keeps of its records, by image id, in the order of the paths."""
+
+    lines: dict[str, str] = field(default_factory=dict)  # snapshot lines
+    hashes: dict[str, str] = field(default_factory=dict)  # perceptual hashes
+    shas: dict[str, str] = field(default_factory=dict)  # sha256 of the files
+    skipped: list[dict] = field(default_factory=list)  # {"path", "reason"}
+
+
+def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
+    """The entries kept of the records of these paths: the first path of an id wins, the others
+    and the records of skipped files are reported as skipped."""
+    kept = Kept()
+    owners: dict[str, str] = {}
     for relative in paths:
         record = records[relative]
         if "skipped" in record:
-            skipped.append({"path": relative, "reason": record["skipped"]})
+            kept.skipped.append({"path": relative, "reason": record["skipped"]})
             continue
-        entry = record["entry"]
-        owner = owners.setdefault(entry["image_id"], relative)
+        image_id = record["id"]
+        owner = owners.setdefault(image_id, relative)
         if owner != relative:
-            skipped.append({"path": relative, "reason": f"image_id {entry['image_id']!r} is already used by {owner}"})
+            kept.skipped.append({"path": relative, "reason": f"image_id {image_id!r} is already used by {owner}"})
             continue
-        entries.append(entry)
-    by_content: dict[str, list[str]] = {}
-    for entry in entries:
-        by_content.setdefault(entry["sha256"], []).append(entry["image_id"])
-    duplicates = sorted(sorted(ids) for ids in by_content.values() if len(ids) > 1)
-    return ScanResult(
-        entries=entries,
-        skipped=skipped,
-        duplicates=duplicates,
-        cache={"format": CACHE_FORMAT, "files": records},
-        stats={"files": len(paths), "indexed": len(to_index), "from_cache": len(paths) - len(to_index)},
+        kept.lines[image_id] = record["line"]
+        kept.hashes[image_id] = record["phash"]
+        kept.shas[image_id] = record["sha256"]
+    return kept
+
+
+# The cache file: a JSON header line, then one line a record, its fields separated by tabs: the
+# path, the signature's five fields, then "e" and the entry's id, sha256, phash and snapshot line
+# (JSON, which never holds a raw tab or newline), or "s" and the skip reason as JSON. A path (or
+# sidecar path) holding a tab or a newline, or starting with a quote or a brace, is written as
+# JSON. A million records read and write in a few seconds, where the same as one JSON document
+# took twenty. A run that changed a few records appends them to a journal (journal_text: a header
+# line, then the changed records, and a path with "-" for one removed) instead of writing the
+# million again; the reader applies the journal's blocks in order.
+
+
+def _text(path: str) -> str:
+    if "\t" in path or "\n" in path or path.startswith(('"', "{")):
+        return json.dumps(path)
+    return path
+
+
+def _path(text: str) -> str:
+    return json.loads(text) if text.startswith('"') else text
+
+
+def _header(cache: Mapping) -> str:
+    return json.dumps(
+        {
+            "format": cache.get("format", CACHE_FORMAT),
+            "version": cache.get("version", ""),
+            "near_duplicates": cache.get("near_duplicates", []),
+        }
     )
+
+
+def _record_line(relative: str, record: Mapping) -> str:
+    size, mtime, sidecar, sidecar_size, sidecar_mtime = record["signature"]
+    fields = f"{_text(relative)}\t{size}\t{mtime}\t{_text(sidecar)}\t{sidecar_size}\t{sidecar_mtime}"
+    if "skipped" in record:
+        return f"{fields}\ts\t{json.dumps(record['skipped'])}"
+    return f"{fields}\te\t{record['id']}\t{record['sha256']}\t{record['phash']}\t{record['line']}"
+
+
+def cache_text(cache: Mapping) -> str:
+    """The cache as the text of its file (see read_cache_text)."""
+    lines = [_header(cache)]
+    lines += [_record_line(relative, record) for relative, record in cache.get("files", {}).items()]
+    return "\n".join(lines) + "\n"
+
+
+def journal_text(cache: Mapping, paths: Iterable[str]) -> str:
+    """A journal block: the cache's header, and the records of these paths (removed when the
+    cache no longer has them), to append to the text of an earlier state of the cache."""
+    files = cache.get("files", {})
+    lines = [_header(cache)]
+    lines += [_record_line(p, files[p]) if p in files else f"{_text(p)}\t-" for p in sorted(paths)]
+    return "\n".join(lines) + "\n"
+
+
+def read_cache_text(text: str) -> dict:
+    """The cache a cache_text wrote, with any journal blocks after it applied; an empty cache when
+    the text is not one of this format (a damaged or older cache only costs a full scan)."""
+    files: dict[str, dict] = {}
+    header: dict = {}
+    try:
+        for line in text.split("\n"):
+            if not line:
+                continue
+            if line.startswith("{"):
+                header = json.loads(line)
+                if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
+                    return {}
+                continue
+            if not header:
+                return {}
+            fields = line.split("\t", 10)
+            if fields[1] == "-":
+                files.pop(_path(fields[0]), None)
+                continue
+            signature = (int(fields[1]), int(fields[2]), _path(fields[3]), int(fields[4]), int(fields[5]))
+            if fields[6] == "e":
+                files[_path(fields[0])] = {
+                    "signature": signature, "id": fields[7], "sha256": fields[8], "phash": fields[9], "line": fields[10]
+                }  # fmt: skip
+            elif fields[6] == "s":
+                files[_path(fields[0])] = {"signature": signature, "skipped": json.loads(fields[7])}
+            else:
+                return {}
+    except (ValueError, IndexError, TypeError):
+        return {}
+    if not header:
+        return {}
+    near = header.get("near_duplicates", [])
+    if not isinstance(near, list) or not all(isinstance(pair, list) and len(pair) == 3 for pair in near):
+        near = None
+    cache = {"format": CACHE_FORMAT, "version": str(header.get("version", "")), "files": files}
+    return cache if near is None else {**cache, "near_duplicates": near}
+
+
+JOURNAL_SHARE = 10  # the journal is folded into the cache once it holds a tenth of its records
+
+
+def read_cache(path: str | None) -> dict:
+    """The cache and its journal (see image_scan.read_cache_text)."""
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        text = read_bytes(path).decode("utf-8")
+        journal = read_bytes(path + ".journal")
+        return read_cache_text(text + (journal.decode("utf-8") if journal else ""))
+    except (OSError, ValueError):
+        return {}  # a damaged cache only costs a full scan
+
+
+def write_cache(path: str, cache: dict, previous: dict, indexed: set[str]) -> None:
+    """Append the records this run changed to the cache's journal, or, when there was no cache to
+    append to or the journal has grown to JOURNAL_SHARE of it, write the whole cache (and no journal)."""
+    files, before = cache["files"], previous.get("files")
+    journal = read_bytes(path + ".journal") or b""
+    if before is not None and os.path.exists(path):
+        changed = indexed | (before.keys() - files.keys())
+        block = journal_text(cache, changed).encode("utf-8")
+        if (len(journal) + len(block)) * JOURNAL_SHARE < os.path.getsize(path):
+            write_atomically(path + ".journal", journal + block)
+            return
+    write_atomically(path, cache_text(cache).encode("utf-8"))
+    if journal:
+        os.remove(path + ".journal")
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write so that an interrupted run leaves the old file or the new one, never half."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".catalog-")
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+
+
+def read_bytes(path: str | None) -> bytes | None:
+    """A file's bytes; None when there is no such file."""
+    if not path or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        return handle.read()

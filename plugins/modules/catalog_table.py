@@ -20,9 +20,14 @@ description:
     object (C(catalog/<version>.json.gz)) before the version item names it, so the image API loads
     a version with one GET instead of scanning the table; snapshots of versions before the previous
     one are deleted after the switch.
-  - The new snapshot is the previous one patched with the writes (only its chunks that hold a
-    change are compressed again) when that gives exactly the new version; otherwise (no previous
-    snapshot, another chunking, a table that drifted from its snapshot) it is written whole.
+  - With O(catalog_file) (the new catalog's snapshot, as the image_catalog module writes it) instead
+    of O(images), the file is the snapshot uploaded, and when the table still announces
+    O(changes_from), the version the image_catalog module compared with, only O(changed_images) are
+    put and O(removed) deleted, without reading the table's entries. Otherwise (another version was
+    published since, a publish stopped while writing entries, nothing to compare with) the table is
+    scanned and made to hold exactly the file's entries.
+  - While it writes entries, the version item names the version being written (C(writing)), so a
+    run that stops half way makes the next one read the table rather than trust the snapshot.
   - Without O(images), only the pending paths are updated (the entries and version stay).
   - In check mode reports what would be written.
 author: Image Delivery Contributors (@image-delivery)
@@ -32,9 +37,26 @@ options:
     type: str
     required: true
   images:
-    description: The whole catalog, as returned by the image_catalog module.
+    description: The whole catalog, as returned by the image_catalog module. Mutually exclusive with O(catalog_file).
     type: list
     elements: dict
+  catalog_file:
+    description: The new catalog's snapshot file (the image_catalog module's O(catalog_file)).
+    type: path
+  changes_from:
+    description: The version the changes in O(changed_images) and O(removed) are from ("" for none).
+    type: str
+    default: ""
+  changed_images:
+    description: The entries added or changed since O(changes_from).
+    type: list
+    elements: dict
+    default: []
+  removed:
+    description: The ids removed since O(changes_from).
+    type: list
+    elements: str
+    default: []
   pending_paths:
     description: Invalidation paths to record as pending; C([]) clears them.
     type: list
@@ -86,8 +108,8 @@ snapshot:
   description: The snapshot's key in O(snapshot_bucket) that the version item names ("" without one).
   returned: always
   type: str
-snapshot_patched:
-  description: Whether the snapshot written (or that would be) is the previous one patched, not written whole.
+read_table:
+  description: Whether the table's entries were read to plan the writes (not only the changes given).
   returned: always
   type: bool
 """
@@ -101,16 +123,21 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
+    CATALOG_ITEM_ID,
     SNAPSHOT_PREFIX,
+    TABLE_KEY,
     CatalogSchemaError,
     catalog_item,
     catalog_version,
-    patch_snapshot,
+    read_catalog_item,
+    read_snapshot,
     snapshot_bytes,
+    snapshot_header,
     snapshot_key,
     validate_entry,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table import (
+    StoredCatalog,
     WritePlan,
     plan_writes,
     read_table,
@@ -133,22 +160,6 @@ def write_snapshot(s3, bucket: str, key: str, data: bytes) -> None:
     )
 
 
-def patched_snapshot(s3, bucket: str, previous_key: str, version: str, wanted: dict, plan: WritePlan) -> bytes | None:
-    """The previous snapshot patched with the plan's writes, when that gives exactly this version
-    (the table's entries were the previous snapshot's); None when it must be written whole."""
-    if not previous_key:
-        return None
-    try:
-        data = s3.get_object(Bucket=bucket, Key=previous_key, aws_retry=True)["Body"].read()
-        changes = {image_id: wanted[image_id] for image_id in plan.put} | dict.fromkeys(plan.delete)
-        patched_version, patched = patch_snapshot(data, changes)
-    except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
-        return None
-    except CatalogSchemaError:  # a snapshot of another chunking (an older publisher's) or damaged
-        return None
-    return patched if patched_version == version else None
-
-
 def delete_snapshots(s3, bucket: str, keep: set[str]) -> None:
     """Delete the snapshots under SNAPSHOT_PREFIX that are not in keep."""
     stale = []
@@ -158,20 +169,41 @@ def delete_snapshots(s3, bucket: str, keep: set[str]) -> None:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": stale[start : start + 1000], "Quiet": True}, aws_retry=True)
 
 
+def read_version_item(client, table: str) -> StoredCatalog:
+    """The table as its version item only (its entries not read); marked missing when it is."""
+    try:
+        item = client.get_item(TableName=table, Key={TABLE_KEY: {"S": CATALOG_ITEM_ID}}, ConsistentRead=True)
+    except client.exceptions.ResourceNotFoundException:
+        return StoredCatalog({}, [], read_catalog_item(None), table_exists=False)
+    return StoredCatalog({}, [], read_catalog_item(item.get("Item")))
+
+
 def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=dict(
             table=dict(type="str", required=True),
             images=dict(type="list", elements="dict"),
+            catalog_file=dict(type="path"),
+            changes_from=dict(type="str", default=""),
+            changed_images=dict(type="list", elements="dict", default=[]),
+            removed=dict(type="list", elements="str", default=[]),
             pending_paths=dict(type="list", elements="str", default=[]),
             snapshot_bucket=dict(type="str", default=""),
         ),
+        mutually_exclusive=[("images", "catalog_file")],
         supports_check_mode=True,
     )
     params = module.params
-    images = params["images"]
+    data, header = None, {}
     try:
-        entries = None if images is None else [validate_entry(entry) for entry in images]
+        if params["catalog_file"]:
+            with open(params["catalog_file"], "rb") as handle:
+                data = handle.read()
+            header = snapshot_header(data)
+        changed_images = [validate_entry(entry) for entry in params["changed_images"]]
+        entries = None if params["images"] is None else [validate_entry(entry) for entry in params["images"]]
+    except OSError as error:
+        module.fail_json(msg=f"catalog_file: {error}")
     except CatalogSchemaError as error:
         module.fail_json(msg=f"images: {error}")
     if entries is not None and len({e["image_id"] for e in entries}) != len(entries):
@@ -182,37 +214,55 @@ def main() -> None:
     s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff()) if bucket else None
     table = params["table"]
     try:
-        stored = read_table(client, table)
+        stored = read_version_item(client, table)
+        previous = stored.catalog
+        trusted = (
+            bool(previous["version"]) and previous["version"] == params["changes_from"] and not previous["writing"]
+        )
+        if data is not None and trusted:
+            # The table announces the version the changes are from: they are the writes to make.
+            wanted = {entry["image_id"]: entry for entry in changed_images}
+            plan = WritePlan(sorted(wanted), sorted(set(params["removed"]) - set(wanted)))
+        elif data is not None or entries is not None:
+            if data is not None:
+                try:
+                    entries = read_snapshot(data, header["version"])
+                except CatalogSchemaError as error:
+                    module.fail_json(msg=f"catalog_file: {error}")
+            stored = read_table(client, table)
+            previous = stored.catalog
+            plan = plan_writes(stored, entries)
+            wanted = {e["image_id"]: e for e in entries}
+        else:
+            plan, wanted = WritePlan([], []), {}
         if not stored.table_exists and not module.check_mode:
             module.fail_json(msg=f"table {table} does not exist; run the infrastructure play first")
-        plan = plan_writes(stored, entries) if entries is not None else WritePlan([], [])
-        version = catalog_version(entries) if entries is not None else stored.catalog["version"]
-        count = len(entries) if entries is not None else stored.catalog["image_count"]
+        if data is not None:
+            version, count = header["version"], header["entries"]
+        elif entries is not None:
+            version, count = catalog_version(entries), len(entries)
+        else:  # pending paths only: the version, and so its snapshot, stays as it is
+            version, count = previous["version"], previous["image_count"]
         pending = sorted(set(params["pending_paths"]))
-        # Pending paths only (no images): the version, and so its snapshot, stays as it is.
         new_snapshot = snapshot_key(version) if bucket else ""
-        snapshot = stored.catalog["snapshot"] if entries is None else new_snapshot
+        writes_catalog = data is not None or entries is not None
+        snapshot = new_snapshot if writes_catalog else previous["snapshot"]
         wanted_catalog = {"version": version, "image_count": count, "pending_paths": pending, "snapshot": snapshot}
-        catalog_changes = wanted_catalog != stored.catalog
-        upload = entries is not None and bool(snapshot) and (catalog_changes or not object_exists(s3, bucket, snapshot))
+        catalog_changes = wanted_catalog != {key: previous[key] for key in wanted_catalog} or bool(previous["writing"])
+        upload = writes_catalog and bool(snapshot) and (catalog_changes or not object_exists(s3, bucket, snapshot))
         changed = bool(plan.put or plan.delete or catalog_changes or upload)
-        wanted = {e["image_id"]: e for e in entries} if entries is not None else {}
-        data = None
-        if upload:
-            data = patched_snapshot(s3, bucket, stored.catalog["snapshot"], version, wanted, plan)
         if changed and not module.check_mode:
-            previous = stored.catalog
-            if pending and pending != previous["pending_paths"] and (plan.put or plan.delete):
+            if plan.put or plan.delete:
+                # Write-ahead: the pending paths, and the version whose entries are being written.
                 write_catalog_item(
                     client,
                     table,
-                    catalog_item(previous["version"], previous["image_count"], pending, previous["snapshot"]),
+                    catalog_item(previous["version"], previous["image_count"], pending, previous["snapshot"], version),
                 )
             if upload:
-                write_snapshot(s3, bucket, snapshot, data or snapshot_bytes(version, entries))
-            if entries is not None:
-                write_entries(client, table, wanted, plan)
-            if catalog_changes:
+                write_snapshot(s3, bucket, snapshot, data if data is not None else snapshot_bytes(version, entries))
+            write_entries(client, table, wanted, plan)
+            if catalog_changes or plan.put or plan.delete:
                 write_catalog_item(client, table, catalog_item(version, count, pending, snapshot))
             if upload:
                 # Workers still loading the previous version keep it; older ones go.
@@ -226,9 +276,9 @@ def main() -> None:
         put=plan.put,
         deleted=plan.delete,
         version=version,
-        previous_version=stored.catalog["version"],
+        previous_version=previous["version"],
         snapshot=snapshot,
-        snapshot_patched=data is not None,
+        read_table=not (data is not None and trusted),
     )
 
 

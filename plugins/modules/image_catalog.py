@@ -23,12 +23,21 @@ description:
     C(ImageDescription) and C(XPKeywords) and the IPTC keywords; lower-cased and de-duplicated.
     The title is the sidecar's, else EXIF C(XPTitle), else C(ImageDescription), else the file name."
   - Incremental. With O(cache_path), a file whose size and modification time (and its sidecar's) did
-    not change since the last scan is neither read nor decoded again.
+    not change since the last scan is neither read nor decoded again, and its entry is kept as its
+    snapshot line, never parsed.
+  - Compared with the published catalog, O(previous_version), whose snapshot O(previous_file) holds.
+    When the cache records that its entries made that very version, the changes are the entries whose
+    lines the scan changed, found without reading the snapshot; otherwise every entry is compared
+    with the snapshot's (or, without one, everything is new).
+  - With O(catalog_file), writes the whole catalog there as the version's snapshot (the format the
+    image API loads), the previous snapshot patched with the changes, only the chunks that hold a
+    change compressed again; RV(images) is then left out (a million entries are not passed around as
+    task results) and RV(changed_images) holds what the publish writes.
   - Files that cannot go into the catalog (corrupt, unreadable, unsupported format, more pixels than
     O(max_pixels), a malformed sidecar, an id already taken) are listed in RV(skipped) with a reason;
     the task fails only with O(fail_on_skipped=true). Identical files are listed in RV(duplicates).
   - The module only reads the image folder. It never reports C(changed); in check mode it does not write
-    the cache either.
+    the cache either (the catalog file, a local working file of the publish, is written).
 author: Image Delivery Contributors (@image-delivery)
 requirements:
   - Pillow
@@ -49,13 +58,20 @@ options:
     type: list
     elements: str
     default: [".*", "*/.*"]
-  previous:
-    description: The previous catalog (a list of entries) to compare with, for example the table's.
-    type: list
-    elements: dict
-    default: []
+  previous_version:
+    description: The version of the published catalog to compare with (the table's); empty for none.
+    type: str
+    default: ""
+  previous_file:
+    description:
+      - The published version's snapshot, a local copy (see the catalog_table_info module). Missing, or of
+        another version, means no previous catalog to compare with unless the cache's version is O(previous_version).
+    type: path
+  catalog_file:
+    description: Where to write the catalog's snapshot (gzipped JSON lines in chunks); omit for RV(images) instead.
+    type: path
   cache_path:
-    description: JSON file keeping what the last scan learned; created when missing. Omit to scan everything.
+    description: File (tab-separated lines) keeping what the last scan learned; created when missing. Omit to scan all.
     type: path
   max_pixels:
     description: Images with more pixels than this are skipped (decompression bomb guard).
@@ -75,8 +91,10 @@ EXAMPLES = r"""
 - name: Index the image folder against the published catalog
   image_catalog:
     path: "{{ playbook_dir }}/../files/images"
-    previous: "{{ published.images }}"
-    cache_path: "{{ stack_state_dir }}/catalog-cache.json"
+    previous_version: "{{ published.version }}"
+    previous_file: "{{ published.snapshot_file }}"
+    catalog_file: "{{ stack_state_dir }}/catalog-next.json.gz"
+    cache_path: "{{ stack_state_dir }}/catalog-cache.tsv"
   register: catalog
 
 - name: Fail on any unreadable image
@@ -90,7 +108,7 @@ EXAMPLES = r"""
 RETURN = r"""
 images:
   description: The catalog entries, sorted by path.
-  returned: always
+  returned: without O(catalog_file)
   type: list
   elements: dict
   sample:
@@ -112,19 +130,46 @@ version:
   description: Catalog version, 16 hex characters that change exactly when any entry changes.
   returned: always
   type: str
+count:
+  description: Entries in the catalog.
+  returned: always
+  type: int
+catalog_file:
+  description: The file the catalog's snapshot was written to (O(catalog_file)), or empty.
+  returned: always
+  type: str
+changed_images:
+  description: The entries added or changed since O(previous_version), sorted by id.
+  returned: always
+  type: list
+  elements: dict
+compared_with:
+  description: The version the changes are from (O(previous_version), or empty when there was nothing to compare with).
+  returned: always
+  type: str
+snapshot_patched:
+  description: Whether the catalog file is the previous snapshot patched with the changes, not written whole.
+  returned: always
+  type: bool
+compared_by:
+  description:
+    - C(cache) when the changes came from the cache (its entries made O(previous_version)), C(snapshot)
+      when every entry was compared with O(previous_file), C(none) without a previous catalog.
+  returned: always
+  type: str
 changes:
   description:
-    - How the folder differs from O(previous), as sorted id lists (C(changed) is a reserved result key,
-      hence the nesting).
+    - How the folder differs from the previous catalog, as sorted id lists (C(changed) is a reserved
+      result key, hence the nesting).
   returned: always
   type: dict
   contains:
     added:
-      description: Ids in the folder but not in O(previous).
+      description: Ids in the folder but not in the previous catalog.
       type: list
       elements: str
     changed:
-      description: Ids whose entry differs from O(previous) (content or metadata).
+      description: Ids whose entry differs from the previous catalog's (content or metadata).
       type: list
       elements: str
     content_changed:
@@ -132,11 +177,7 @@ changes:
       type: list
       elements: str
     removed:
-      description: Ids in O(previous) but no longer in the folder.
-      type: list
-      elements: str
-    unchanged:
-      description: Ids whose entry equals the previous one.
+      description: Ids in the previous catalog but no longer in the folder.
       type: list
       elements: str
 skipped:
@@ -159,24 +200,30 @@ near_duplicates:
   elements: list
   sample: [[photos-lake, photos-lake-small, 2]]
 stats:
-  description: C(files) selected, C(indexed) (read and decoded), C(from_cache).
+  description: C(files) selected, C(indexed) (read and decoded), C(from_cache), C(unchanged) entries.
   returned: always
   type: dict
 """
 
+import gc
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import catalog_diff, catalog_version
-from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import hashes_of, near_duplicates
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_changes import catalog_changes
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash import (
+    near_duplicates,
+    near_duplicates_after,
+)
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import Image
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
+    read_bytes,
+    read_cache,
     scan,
+    write_atomically,
+    write_cache,
 )
 
 try:
@@ -189,33 +236,18 @@ except ImportError:  # PyYAML ships with ansible-core
     load_yaml = json.loads
 
 
-def read_cache(path: str | None) -> dict:
-    if not path or not os.path.exists(path):
-        return {}
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return {}  # a damaged cache only costs a full scan
-
-
-def write_cache(path: str, cache: dict) -> None:
-    """Write atomically, so an interrupted run leaves the old cache or the new one, never half."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".catalog-cache-")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(cache, handle, separators=(",", ":"))
-    os.replace(temporary, path)
-
-
 def main() -> None:
+    # A module is a short-lived process that builds a million small objects and no cycles to
+    # collect: the cyclic collector's passes over them were a third of reading the cache.
+    gc.disable()
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             include=dict(type="list", elements="str", default=DEFAULT_INCLUDE),
             exclude=dict(type="list", elements="str", default=DEFAULT_EXCLUDE),
-            previous=dict(type="list", elements="dict", default=[]),
+            previous_version=dict(type="str", default=""),
+            previous_file=dict(type="path"),
+            catalog_file=dict(type="path"),
             cache_path=dict(type="path"),
             max_pixels=dict(type="int", default=64_000_000),
             fail_on_skipped=dict(type="bool", default=False),
@@ -233,33 +265,49 @@ def main() -> None:
         module.fail_json(msg="max_pixels must be positive and workers zero or more")
     if not params["include"]:
         module.fail_json(msg="include must list at least one pattern")
-
+    cache = read_cache(params["cache_path"])
     result = scan(
         root,
         include=params["include"],
         exclude=params["exclude"],
         max_pixels=params["max_pixels"],
-        cache=read_cache(params["cache_path"]),
+        cache=cache,
         workers=params["workers"],
         load_yaml=load_yaml,
     )
+    found = catalog_changes(
+        result, cache, params["previous_version"], read_bytes(params["previous_file"]), bool(params["catalog_file"])
+    )
+    if params["catalog_file"]:
+        write_atomically(params["catalog_file"], found.snapshot)
+    if found.compared_by == "cache" and "near_duplicates" in cache:
+        touched = found.changes["added"] + found.changes["changed"] + found.changes["removed"]
+        pairs = near_duplicates_after(result.hashes, cache["near_duplicates"], found.hashes_before, touched)
+    else:
+        pairs = near_duplicates(result.hashes)
     if params["cache_path"] and not module.check_mode:
         try:
-            write_cache(params["cache_path"], result.cache)
+            written = {**result.cache, "version": found.version, "near_duplicates": pairs}
+            write_cache(params["cache_path"], written, cache, result.indexed)
         except OSError as error:
             module.warn(f"could not write the catalog cache {params['cache_path']}: {error}")
-
-    diff = catalog_diff(params["previous"], result.entries)
     output = dict(
         changed=False,
-        images=result.entries,
-        version=catalog_version(result.entries),
+        version=found.version,
+        count=len(result.lines),
+        catalog_file=params["catalog_file"] or "",
+        changed_images=found.changed_images,
+        compared_by=found.compared_by,
+        compared_with=found.compared_with,
+        snapshot_patched=found.snapshot_patched,
         skipped=result.skipped,
         duplicates=result.duplicates,
-        near_duplicates=near_duplicates(hashes_of(result.entries)),
-        stats=result.stats,
-        changes=diff,
+        near_duplicates=pairs,
+        stats={**result.stats, "unchanged": found.unchanged},
+        changes=found.changes,
     )
+    if not params["catalog_file"]:
+        output["images"] = result.entries
     if result.skipped and params["fail_on_skipped"]:
         reasons = "; ".join(f"{item['path']}: {item['reason']}" for item in result.skipped)
         module.fail_json(msg=f"{len(result.skipped)} file(s) skipped: {reasons}", **output)

@@ -10,8 +10,9 @@ module: s3_content_upload
 short_description: Upload content-addressed files to S3, skipping the ones already there
 description:
   - For keys that name their content (a hash in the key), an object that exists with the right size
-    is the right object. The module lists the bucket once per key prefix and uploads only the files
-    whose key is missing or has another size, with the given Content-Type and Cache-Control.
+    is the right object. The module lists the bucket once per key prefix (or, for up to 1,000 files,
+    asks for each key, as a bucket of a million images is a thousand pages of listing) and uploads only
+    the files whose key is missing or has another size, with the given Content-Type and Cache-Control.
   - One call for the whole set, unlike a loop over amazon.aws.s3_object (one module start-up and
     at least one request per file even when nothing changes).
   - Never deletes - old content keys stay for caches and clients still holding them; expire them with
@@ -91,13 +92,23 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     KEY_PREFIX,
 )
 
+HEAD_AT_MOST = 1000  # files asked for one by one; more, and the prefix is listed (1,000 keys a page)
 
-def existing_sizes(client, bucket: str, prefix: str, bucket_may_be_missing: bool) -> dict[str, int]:
+
+def existing_sizes(client, bucket: str, prefix: str, keys: list[str], bucket_may_be_missing: bool) -> dict[str, int]:
+    """The sizes of the keys that exist in the bucket."""
     sizes = {}
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                sizes[item["Key"]] = item["Size"]
+        if len(keys) <= HEAD_AT_MOST:
+            for key in keys:
+                try:
+                    sizes[key] = client.head_object(Bucket=bucket, Key=key, aws_retry=True)["ContentLength"]
+                except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
+                    continue
+        else:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    sizes[item["Key"]] = item["Size"]
     except is_boto3_error_code("NoSuchBucket"):
         if not bucket_may_be_missing:
             raise
@@ -137,8 +148,10 @@ def main() -> None:
     uploaded = []
     try:
         # In check mode before the first deploy the bucket does not exist yet: everything would be uploaded.
-        sizes = existing_sizes(client, params["bucket"], params["prefix"], bucket_may_be_missing=module.check_mode)
         wanted = {o["key"]: o for o in params["objects"]}
+        sizes = existing_sizes(
+            client, params["bucket"], params["prefix"], sorted(wanted), bucket_may_be_missing=module.check_mode
+        )
         to_upload = sorted(k for k, o in wanted.items() if sizes.get(k) != os.path.getsize(o["src"]))
         for key in to_upload:
             if not module.check_mode:

@@ -15,7 +15,6 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     from_item,
     read_catalog_item,
     read_snapshot,
-    snapshot_bytes,
     snapshot_key,
 )
 
@@ -180,24 +179,36 @@ def test_a_lost_snapshot_is_written_again(stack, publish, aws):
     catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
     aws["s3"].delete_object(Bucket=stack["bucket"], Key=catalog["snapshot"])
     assert publish().changed == 1
-    assert report()["snapshot_patched"] is False  # nothing to patch: written whole
+    assert report()["read_table"] is False  # the table still announces the version the scan compared with
     table_ids = {image_id for image_id in items(aws["dynamodb"], stack["table"]) if image_id != CATALOG_ITEM}
     assert snapshot_entries(aws, stack).keys() == table_ids
     assert publish().changed == 0
 
 
-def test_a_snapshot_that_drifted_from_the_table_is_written_whole(stack, publish, aws, folder):
-    """The previous snapshot no longer holds the table's entries (one lost): patching it would
-    carry the loss into the new version, so the new snapshot is written whole from the entries."""
-    catalog = read_catalog_item(items(aws["dynamodb"], stack["table"])[CATALOG_ITEM])
-    data = aws["s3"].get_object(Bucket=stack["bucket"], Key=catalog["snapshot"])["Body"].read()
-    kept = read_snapshot(data, catalog["version"])[1:]
-    aws["s3"].put_object(Bucket=stack["bucket"], Key=catalog["snapshot"], Body=snapshot_bytes(catalog["version"], kept))
+def test_a_publish_stopped_while_writing_entries_is_repaired_from_the_table(stack, publish, aws, folder):
+    """A run stopped after it began writing entries (the version item names the version it was
+    writing) left the table neither version's: here an entry is lost. The next run does not trust
+    the published snapshot: it reads the table, writes what it lacks and clears the mark."""
+    ddb, table = aws["dynamodb"], stack["table"]
+    catalog = read_catalog_item(items(ddb, table)[CATALOG_ITEM])
+    ddb.update_item(
+        TableName=table,
+        Key={"image_id": {"S": CATALOG_ITEM}},
+        UpdateExpression="SET writing = :v",
+        ExpressionAttributeValues={":v": {"S": "0123456789abcdef"}},
+    )
+    ddb.delete_item(TableName=table, Key={"image_id": {"S": "photos-by-the-water"}})
     write(folder, "photos/drift-check.jpg", image_bytes((200, 120), (10, 90, 200)))
     publish()
-    assert report()["added"] == ["photos-drift-check"] and report()["snapshot_patched"] is False
-    table_ids = {image_id for image_id in items(aws["dynamodb"], stack["table"]) if image_id != CATALOG_ITEM}
-    assert snapshot_entries(aws, stack).keys() == table_ids
+    done = report()
+    # Compared with what the table holds: the lost entry is added again, with the new image.
+    assert done["added"] == ["photos-by-the-water", "photos-drift-check"] and done["read_table"] is True
+    assert done["written"] == ["photos-by-the-water", "photos-drift-check"]
+    stored = items(ddb, table)
+    assert "writing" not in stored[CATALOG_ITEM] and "photos-by-the-water" in stored
+    assert snapshot_entries(aws, stack).keys() == {image_id for image_id in stored if image_id != CATALOG_ITEM}
+    assert read_catalog_item(stored[CATALOG_ITEM])["version"] != catalog["version"]
+    assert publish().changed == 0
 
 
 def test_a_corrupt_image_is_skipped_and_the_catalog_stays_intact(stack, publish, aws, folder):

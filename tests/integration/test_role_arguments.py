@@ -99,7 +99,8 @@ WIRED_ARGUMENTS = words("""
     monitoring_target_group_dimension security_groups_vpc_id
 """)
 PATH_ARGUMENTS = words("""
-    catalog_exclude catalog_cache_file compute_bootstrap_script image_api_source_dir image_api_wheelhouse_dir
+    catalog_exclude catalog_cache_file catalog_work_dir compute_bootstrap_script image_api_source_dir
+    image_api_wheelhouse_dir
     image_api_home image_api_config_dir nginx_site_source_dir nginx_site_root nginx_api_socket nginx_cache_path
     local_data_plane_state_dir local_endpoint_state_dir load_test_output_dir stack_outputs_file stack_state_dir
 """)

@@ -165,11 +165,13 @@ def test_diff_separates_content_from_metadata_changes():
 def test_catalog_item_records_version_and_pending_paths():
     item = catalog_item("v1", 3, ["/b", "/a", "/a"])
     assert item["image_id"] == {"S": CATALOG_ITEM_ID}
-    assert read_catalog_item(item) == {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"], "snapshot": ""}
-    assert "pending_paths" not in catalog_item("v1", 3)
-    assert read_catalog_item(None) == {"version": "", "image_count": 0, "pending_paths": [], "snapshot": ""}
-    named = read_catalog_item(catalog_item("v1", 3, snapshot=snapshot_key("v1")))
-    assert named["snapshot"] == "catalog/v1.json.gz"
+    expected = {"version": "v1", "image_count": 3, "pending_paths": ["/a", "/b"], "snapshot": "", "writing": ""}
+    assert read_catalog_item(item) == expected
+    assert "pending_paths" not in catalog_item("v1", 3) and "writing" not in catalog_item("v1", 3)
+    empty = {"version": "", "image_count": 0, "pending_paths": [], "snapshot": "", "writing": ""}
+    assert read_catalog_item(None) == empty
+    named = read_catalog_item(catalog_item("v1", 3, snapshot=snapshot_key("v1"), writing="v2"))
+    assert named["snapshot"] == "catalog/v1.json.gz" and named["writing"] == "v2"
 
 
 def test_the_catalog_schema_lookup_gives_the_schemas_values():

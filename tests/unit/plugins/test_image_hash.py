@@ -9,6 +9,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash im
     difference_hash,
     hamming,
     near_duplicates,
+    near_duplicates_after,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect import inspect_image
 from hypothesis import given, settings
@@ -105,3 +106,43 @@ def test_near_duplicates_are_every_near_pair_of_a_full_comparison(seeds, copies)
         if a < b and hamming(hashes[a], hashes[b]) <= 3
     )
     assert near_duplicates(hashes) == expected
+
+
+def _flipped(number: int, bits: list[int]) -> str:
+    for bit in bits:
+        number ^= 1 << bit
+    return f"{number:016x}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=3),
+    st.lists(st.tuples(st.integers(0, 2), st.lists(st.integers(0, 63), max_size=4)), max_size=30),
+    st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.one_of(st.none(), st.tuples(st.integers(0, 2), st.lists(st.integers(0, 63), max_size=4))),
+        ),
+        max_size=6,
+    ),
+    st.integers(0, 1),
+)
+def test_near_duplicates_after_a_change_are_those_of_the_changed_catalog(seeds, copies, touches, crowd):
+    """From the previous pairs and the touched ids (added, changed, removed): exactly the pairs of
+    a whole computation, also when a touched id joins or leaves a crowded band (crowd: a band value
+    shared by about MAX_BAND_MEMBERS hashes)."""
+    before = {f"img-{n:02d}": _flipped(seeds[origin % len(seeds)], bits) for n, (origin, bits) in enumerate(copies)}
+    if crowd:
+        before |= {f"crowd-{n:03d}": f"abcd{n:012x}" for n in range(MAX_BAND_MEMBERS - 1)}
+    after = dict(before)
+    for number, change in touches:
+        image_id = f"img-{number:02d}"
+        if change is None:
+            after.pop(image_id, None)
+        else:
+            origin, bits = change
+            after[image_id] = _flipped(
+                int("abcd" + "0" * 12, 16) if crowd and origin == 2 else seeds[origin % len(seeds)], bits
+            )
+    touched = {f"img-{number:02d}" for number, _ in touches}
+    assert near_duplicates_after(after, near_duplicates(before), before, touched) == near_duplicates(after)

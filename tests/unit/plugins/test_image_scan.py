@@ -4,7 +4,17 @@ import json
 import os
 
 import yaml
-from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import find_images, parse_sidecar, scan
+from ansible_collections.image_delivery.stack.plugins.module_utils import image_scan
+from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
+    cache_text,
+    find_images,
+    journal_text,
+    parse_sidecar,
+    read_cache,
+    read_cache_text,
+    scan,
+    write_cache,
+)
 
 from tests.helpers.images import EXIF_IMAGE_DESCRIPTION, image_bytes, write
 
@@ -65,7 +75,7 @@ def test_an_unchanged_tree_is_served_from_the_cache(tmp_path):
     write(tmp_path, "a.jpg", image_bytes())
     write(tmp_path, "b.jpg", image_bytes(colour=(0, 0, 255)))
     first = scan(tmp_path)
-    cache = json.loads(json.dumps(first.cache))  # what the module stores and reads back
+    cache = read_cache_text(cache_text(first.cache))  # what the module stores and reads back
     second = scan(tmp_path, cache=cache)
     assert second.stats == {"files": 2, "indexed": 0, "from_cache": 2}
     assert second.entries == first.entries
@@ -102,3 +112,57 @@ def test_a_malformed_focus_is_refused_with_the_reason(tmp_path):
         result = scan(tmp_path, load_yaml=load_yaml)
         assert not result.entries
         assert "focus must be [x, y] with both between 0 and 1" in json.dumps(result.skipped), bad
+
+
+def test_the_cache_file_reads_back_what_was_written_whatever_the_names(tmp_path):
+    """Paths with tabs, newlines, quotes and non-ASCII, skip reasons with tabs: the cache's text
+    reads back to the same records; a damaged or older cache reads as empty (a full scan)."""
+    for name in ("tab\there.jpg", "new\nline.jpg", '"quoted".jpg', "café.jpg", "plain.jpg"):
+        write(tmp_path, name, image_bytes())
+    write(tmp_path, "café.yml", b"tags: [x]\n")
+    write(tmp_path, "broken\t.jpg", image_bytes()[:100])
+    result = scan(tmp_path, load_yaml=load_yaml)
+    cache = {**result.cache, "version": "0123456789abcdef", "near_duplicates": [["a", "b", 1]]}
+    assert read_cache_text(cache_text(cache)) == cache
+    again = scan(tmp_path, cache=read_cache_text(cache_text(cache)), load_yaml=load_yaml)
+    assert again.stats["indexed"] == 0 and again.lines == result.lines and again.skipped == result.skipped
+    assert read_cache_text("not a cache") == {} and read_cache_text('{"format": 4}\n') == {}
+    assert read_cache_text(cache_text(cache).replace("\te\t", "\t")) == {}
+
+
+def test_a_journal_after_the_cache_reads_as_the_newer_cache(tmp_path):
+    """The records a run changed, appended as a journal block to the earlier cache's text, read
+    back as the whole newer cache: changed and new records, removed ones gone, the newer header."""
+    write(tmp_path, "a.jpg", image_bytes())
+    write(tmp_path, "b.jpg", image_bytes(colour=(0, 0, 255)))
+    write(tmp_path, "{brace}.jpg", image_bytes(colour=(0, 255, 0)))
+    first = {**scan(tmp_path).cache, "version": "1111111111111111"}
+    os.remove(tmp_path / "b.jpg")
+    write(tmp_path, "a.jpg", image_bytes(colour=(255, 0, 0)))
+    write(tmp_path, "c.jpg", image_bytes(colour=(9, 9, 9)))
+    result = scan(tmp_path, cache=read_cache_text(cache_text(first)))
+    second = {**result.cache, "version": "2222222222222222", "near_duplicates": [["a", "c", 2]]}
+    changed = result.indexed | (first["files"].keys() - second["files"].keys())
+    assert changed == {"a.jpg", "b.jpg", "c.jpg"}
+    assert read_cache_text(cache_text(first) + journal_text(second, changed)) == second
+
+
+def test_the_cache_file_takes_a_few_changes_as_a_journal_and_folds_it_in_later(tmp_path, monkeypatch):
+    """write_cache appends a run's few changed records to the journal; read_cache reads cache and
+    journal as the newer cache; once the journal grows to JOURNAL_SHARE of the cache it is folded in."""
+    images, path = tmp_path / "images", str(tmp_path / "cache.tsv")
+    for number in range(30):
+        write(images, f"img-{number:02d}.jpg", image_bytes(colour=(number * 8, 0, 0)))
+    first = scan(images)
+    write_cache(path, {**first.cache, "version": "1111111111111111", "near_duplicates": []}, {}, first.indexed)
+    assert not os.path.exists(path + ".journal")
+    before = read_cache(path)
+    write(images, "img-00.jpg", image_bytes(colour=(1, 2, 3)))
+    second = scan(images, cache=before)
+    newer = {**second.cache, "version": "2222222222222222", "near_duplicates": []}
+    write_cache(path, newer, before, second.indexed)
+    assert os.path.getsize(path + ".journal") < os.path.getsize(path) / 10
+    assert read_cache(path) == newer
+    monkeypatch.setattr(image_scan, "JOURNAL_SHARE", 1000)  # the journal is now too large a share
+    write_cache(path, newer, read_cache(path), set())
+    assert not os.path.exists(path + ".journal") and read_cache(path) == newer
