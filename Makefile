@@ -147,7 +147,7 @@ bench: install dev-install ## Benchmarks (see docs/benchmarks.md)
 
 bench-scale: install dev-install ## A catalog of 100,000 and 1,000,000 entries: an instance's load and search, and publishing one change (bench/scale.py, bench/publish.py)
 	$(BIN)/python bench/scale.py
-	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/publish.py --playbook
 
 bench-engines: dev-install ## Image engines for /img renders: the API's renderer and plain libvips against naive Pillow
 	$(BIN)/python bench/engines.py

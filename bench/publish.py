@@ -59,7 +59,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan im
 from api import synthetic_entries  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from tests.helpers.aws import LocalAws  # noqa: E402
+from tests.helpers.aws import REGION, LocalAws  # noqa: E402
 from tests.helpers.iam import endpoint_environment  # noqa: E402
 from tests.helpers.playbook import run_playbook  # noqa: E402
 
@@ -103,6 +103,13 @@ PLAYBOOK_PORT = 5610  # the local endpoint of this benchmark (the test layers us
 STACK = "bench-publish"
 
 
+def slowest_tasks(output: str, count: int = 6) -> list[str]:
+    """The first lines of profile_tasks' recap (ansible.cfg enables it): the slowest tasks."""
+    lines = output.splitlines()
+    recap = next((n for n, line in enumerate(lines) if line.startswith("=====")), len(lines))
+    return [" ".join(line.split()) for line in lines[recap + 1 : recap + 1 + count] if line.strip()]
+
+
 def run_the_playbook(root: Path, cache: str, snapshot: bytes, version: str, count: int) -> dict:
     """playbooks/catalog.yml for the change, as a deployer runs it, against a local endpoint set as
     a previous publish left the stack: the version item naming the snapshot in the bucket, the
@@ -119,7 +126,7 @@ def run_the_playbook(root: Path, cache: str, snapshot: bytes, version: str, coun
     try:
         aws = LocalAws(PLAYBOOK_PORT)
         bucket, table = f"{STACK}-images-123456789012", f"{STACK}-catalog"
-        aws.client("s3").create_bucket(Bucket=bucket)
+        aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
         ddb = aws.client("dynamodb")
         ddb.create_table(
             TableName=table,
@@ -142,9 +149,11 @@ def run_the_playbook(root: Path, cache: str, snapshot: bytes, version: str, coun
         run = run_playbook("playbooks/catalog.yml", extra_vars=settings, timeout=1800)
         seconds = time.perf_counter() - seconds
         assert run.returncode == 0, run.tail()
+        (STATE / "publish-playbook.log").write_text(run.output)  # with profile_tasks' recap of each task
         report = json.loads((state / "catalog-report.json").read_text())
         return {
             "seconds": round(seconds, 1),
+            "slowest_tasks": slowest_tasks(run.output),
             "changed": report["changed"],
             "written": report["written"],
             "compared_by": report["compared_by"],

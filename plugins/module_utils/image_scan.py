@@ -87,8 +87,13 @@ def matches(relative_path: str, include: Iterable[str], exclude: Iterable[str]) 
 
 def select(paths: Iterable[str], include: Iterable[str], exclude: Iterable[str]) -> list[str]:
     """The sorted paths that matches() selects (the patterns compiled once)."""
-    wanted, unwanted = _pattern(include), _pattern(exclude)
-    return sorted(p for p in paths if wanted.match(p.lower()) and not unwanted.match(p.lower()))
+    wanted, unwanted = _pattern(include).match, _pattern(exclude).match
+    chosen = []
+    for path in paths:
+        lowered = path.lower()
+        if wanted(lowered) and not unwanted(lowered):
+            chosen.append(path)
+    return sorted(chosen)
 
 
 def list_files(root: Path) -> dict[str, list[int]]:
@@ -266,7 +271,11 @@ def scan(
     to_index = []
     for relative in paths:
         previous = cached.get(relative)
-        signature = _signature(relative, sidecars.get(relative.rsplit(".", 1)[0]), files)
+        if sidecars:
+            signature = _signature(relative, sidecars.get(relative.rsplit(".", 1)[0]), files)
+        else:  # no sidecar in the folder (the signature without a stem to look up)
+            size, mtime = files[relative]
+            signature = (size, mtime, "", 0, 0)
         if previous is not None and previous["signature"] == signature:
             records[relative] = previous
         else:
@@ -305,20 +314,25 @@ def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
     """The entries kept of the records of these paths: the first path of an id wins, the others
     and the records of skipped files are reported as skipped."""
     kept = Kept()
-    owners: dict[str, str] = {}
+    lines, hashes, shas, skipped = kept.lines, kept.hashes, kept.shas, kept.skipped
+    owners: dict[str, str] | None = None  # each id's first path, found once an id is taken twice
     for relative in paths:
         record = records[relative]
         if "skipped" in record:
-            kept.skipped.append({"path": relative, "reason": record["skipped"]})
+            skipped.append({"path": relative, "reason": record["skipped"]})
             continue
         image_id = record["id"]
-        owner = owners.setdefault(image_id, relative)
-        if owner != relative:
-            kept.skipped.append({"path": relative, "reason": f"image_id {image_id!r} is already used by {owner}"})
+        if image_id in lines:
+            if owners is None:
+                owners = {}
+                for path in paths:
+                    if "id" in records[path]:
+                        owners.setdefault(records[path]["id"], path)
+            skipped.append({"path": relative, "reason": f"image_id {image_id!r} is already used by {owners[image_id]}"})
             continue
-        kept.lines[image_id] = record["line"]
-        kept.hashes[image_id] = record["phash"]
-        kept.shas[image_id] = record["sha256"]
+        lines[image_id] = record["line"]
+        hashes[image_id] = record["phash"]
+        shas[image_id] = record["sha256"]
     return kept
 
 
