@@ -55,6 +55,7 @@ SIDECAR_SUFFIXES = (".yml", ".yaml", ".json")
 # 2: entries carry their palette's colour names and a perceptual hash; 3: a placeholder; 4: a focus;
 # 5: an entry kept as its snapshot line, with its id, sha256 and phash
 CACHE_FORMAT = 5
+LEGACY_CACHE_FORMATS = (4,)  # an earlier release's JSON cache, converted when read (convert_legacy_cache)
 
 
 @dataclass
@@ -434,15 +435,46 @@ JOURNAL_SHARE = 10  # the journal is folded into the cache once it holds a tenth
 
 
 def read_cache(path: str | None) -> dict:
-    """The cache and its journal (see image_scan.read_cache_text)."""
-    if not path or not os.path.exists(path):
+    """The cache and its journal (see image_scan.read_cache_text); without one, an earlier
+    release's JSON cache beside it (<stem>.json), converted, so an upgrade indexes nothing again."""
+    if not path:
         return {}
     try:
+        if not os.path.exists(path):
+            legacy = os.path.splitext(path)[0] + ".json"
+            data = read_bytes(legacy) if legacy != path else None
+            return convert_legacy_cache(json.loads(data)) if data else {}
         text = read_bytes(path).decode("utf-8")
         journal = read_bytes(path + ".journal")
         return read_cache_text(text + (journal.decode("utf-8") if journal else ""))
     except (OSError, ValueError):
         return {}  # a damaged cache only costs a full scan
+
+
+def convert_legacy_cache(document: object) -> dict:
+    """An earlier release's cache (format 4: one JSON document, each record's signature as
+    [[size, mtime], null or [sidecar, size, mtime]] and its entry as a dict) in this format, its
+    version unknown (the first publish compares every entry with the published snapshot). An
+    empty cache when it is not one."""
+    if not isinstance(document, dict) or document.get("format") not in LEGACY_CACHE_FORMATS:
+        return {}
+    files: dict[str, dict] = {}
+    try:
+        for relative, record in document["files"].items():
+            (size, mtime), sidecar = record["signature"]
+            signature = (size, mtime, "", 0, 0) if sidecar is None else (size, mtime, *sidecar)
+            if "entry" in record:
+                entry = record["entry"]
+                line = snapshot_line(entry)
+                files[relative] = {
+                    "signature": signature, "id": entry["image_id"], "sha256": entry["sha256"],
+                    "phash": entry["phash"], "line": line,
+                }  # fmt: skip
+            else:
+                files[relative] = {"signature": signature, "skipped": str(record["skipped"])}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return {}
+    return {"format": CACHE_FORMAT, "version": "", "files": files}
 
 
 def write_cache(path: str, cache: dict, previous: dict, indexed: set[str]) -> None:

@@ -166,3 +166,26 @@ def test_the_cache_file_takes_a_few_changes_as_a_journal_and_folds_it_in_later(t
     monkeypatch.setattr(image_scan, "JOURNAL_SHARE", 1000)  # the journal is now too large a share
     write_cache(path, newer, read_cache(path), set())
     assert not os.path.exists(path + ".journal") and read_cache(path) == newer
+
+
+def test_an_earlier_releases_json_cache_beside_it_is_converted_so_nothing_is_indexed_again(tmp_path):
+    """After an upgrade the cache file (catalog-cache.tsv) is missing and the earlier release's
+    catalog-cache.json is beside it: its records are read, converted, and the scan reuses them."""
+    images = tmp_path / "images"
+    write(images, "a.jpg", image_bytes())
+    write(images, "a.yml", b"tags: [lake]\n")
+    write(images, "broken.jpg", image_bytes()[:100])
+    fresh = scan(images, load_yaml=load_yaml)
+    legacy = {"format": 4, "files": {}}
+    for relative, record in fresh.cache["files"].items():
+        size, mtime, sidecar, sidecar_size, sidecar_mtime = record["signature"]
+        signature = [[size, mtime], [sidecar, sidecar_size, sidecar_mtime] if sidecar else None]
+        kept = {"entry": json.loads(record["line"])} if "line" in record else {"skipped": record["skipped"]}
+        legacy["files"][relative] = {"signature": signature, **kept}
+    (tmp_path / "catalog-cache.json").write_text(json.dumps(legacy, separators=(",", ":")))
+    cache = read_cache(str(tmp_path / "catalog-cache.tsv"))
+    assert cache["version"] == "" and cache["files"] == fresh.cache["files"]
+    again = scan(images, cache=cache, load_yaml=load_yaml)
+    assert again.stats["indexed"] == 0 and again.lines == fresh.lines and again.skipped == fresh.skipped
+    (tmp_path / "catalog-cache.json").write_text('{"format": 3, "files": {}}')
+    assert read_cache(str(tmp_path / "catalog-cache.tsv")) == {}
