@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect
     ImageRejected,
     inspect_image,
 )
+from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import read_bytes, write_atomically
 
 
 def _default_yaml_loader() -> Callable[[str], object]:
@@ -491,21 +491,3 @@ def write_cache(path: str, cache: dict, previous: dict, indexed: set[str]) -> No
     write_atomically(path, cache_text(cache).encode("utf-8"))
     if journal:
         os.remove(path + ".journal")
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write so that an interrupted run leaves the old file or the new one, never half."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".catalog-")
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-
-
-def read_bytes(path: str | None) -> bytes | None:
-    """A file's bytes; None when there is no such file."""
-    if not path or not os.path.isfile(path):
-        return None
-    with open(path, "rb") as handle:
-        return handle.read()

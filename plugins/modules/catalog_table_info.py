@@ -104,7 +104,6 @@ malformed:
 """
 
 import os
-import tempfile
 
 try:
     import botocore
@@ -124,6 +123,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     snapshot_version,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_table import read_table
+from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import write_atomically
 
 
 def local_version(path: str) -> str:
@@ -137,12 +137,8 @@ def local_version(path: str) -> str:
 
 def write_local(folder: str, name: str, data: bytes) -> str:
     """Write a snapshot copy atomically as folder/name and remove the folder's other copies."""
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".snapshot-")
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
     path = os.path.join(folder, name)
-    os.replace(temporary, path)
+    write_atomically(path, data)
     for other in os.listdir(folder):
         if other != name and other.endswith(".json.gz"):
             os.remove(os.path.join(folder, other))
@@ -167,8 +163,8 @@ def published_copy(module, client, table: str, bucket: str, folder: str) -> dict
             return dict(catalog, previous_file=path, previous_version=catalog["version"], read_from="snapshot")
         except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
             pass  # lost: the table is read instead
-        except CatalogSchemaError:
-            pass
+        except CatalogSchemaError as error:  # damaged, or not the version it is named for
+            module.warn(f"the snapshot {catalog['snapshot']} is not usable ({error}): reading the table instead")
     stored = read_table(client, table)
     entries = [stored.entries[i] for i in sorted(stored.entries)]
     if not entries:

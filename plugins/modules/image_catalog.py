@@ -219,12 +219,11 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
-    read_bytes,
     read_cache,
     scan,
-    write_atomically,
     write_cache,
 )
+from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import read_bytes, write_atomically
 
 try:
     import yaml

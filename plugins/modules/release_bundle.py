@@ -82,9 +82,9 @@ files:
 
 import hashlib
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import write_atomically
 from ansible_collections.image_delivery.stack.plugins.module_utils.release_bundle import (
     BundleError,
     build,
@@ -100,16 +100,6 @@ def file_sha256(path: str) -> tuple[str, int]:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest(), os.path.getsize(path)
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".bundle-")
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.chmod(temporary, 0o640)
-    os.replace(temporary, path)
 
 
 def main() -> None:
@@ -138,7 +128,7 @@ def main() -> None:
         module.exit_json(changed=False, sha256=digest, size=size, **result)
     data = build(files)
     if not module.check_mode:
-        write_atomically(path, data)
+        write_atomically(path, data, mode=0o640)
     module.exit_json(changed=True, sha256=sha256(data), size=len(data), **result)
 
 
