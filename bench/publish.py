@@ -5,9 +5,10 @@ runs the publisher's own work for that change (the catalog role's modules, as th
 functions, in their order) on a generated folder of N files and the state a previous publish left
 (its scan cache, which made the published version, and the local copy of the published snapshot),
 one file of which is a new real image:
-- image_catalog: read the cache, scan (list and select the folder's files, reuse the records whose
-  signature holds, index the changed file), the changes (from the cache) and the new snapshot
-  (the published one patched), write both, near-duplicates, the module's answer as JSON;
+- image_catalog: read the cache while a child process lists the folder, scan (select the folder's
+  files, reuse the records whose signature holds, index the changed file), the changes (from the
+  records the scan replaced) and the new snapshot (the published one patched), write both,
+  near-duplicates, the module's answer as JSON;
 - catalog_table: the new snapshot's header, the changed entries checked.
 Network time (a GetItem, a HEAD, a PutItem or two, the snapshot's PUT) and Ansible's start-up are
 not in the figures. The baseline of the same run: a bare parse of the previous snapshot into one
@@ -50,7 +51,9 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_hash im
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (  # noqa: E402
     CACHE_FORMAT,
     cache_text,
+    kept_records,
     list_files,
+    list_files_ahead,
     read_cache,
     scan,
     signature_of,
@@ -185,9 +188,11 @@ def measure(count: int, playbook: bool) -> dict:
     previous_snapshot = schema.snapshot_of_lines(None, lines)
     previous_version = schema.snapshot_version(previous_snapshot)
     previous_pairs = near_duplicates({entry["image_id"]: entry["phash"] for entry in entries})
+    collisions = kept_records(sorted(records), records).collisions
     text = cache_text(
-        {"format": CACHE_FORMAT, "files": records, "version": previous_version, "near_duplicates": previous_pairs}
-    )
+        {"format": CACHE_FORMAT, "files": records, "version": previous_version, "near_duplicates": previous_pairs,
+         "collisions": collisions}
+    )  # fmt: skip
     del records, files, lines
     work = STATE / f"publish-work-{count}"
     work.mkdir(exist_ok=True)
@@ -206,10 +211,13 @@ def measure(count: int, playbook: bool) -> dict:
         gc.disable()  # as the image_catalog module runs
         (work / "cache.tsv").write_text(text)
         (work / "cache.tsv.journal").unlink(missing_ok=True)
-        with timer.stage("image_catalog: read the cache"):
+        with timer.stage("image_catalog: read the cache (the folder listed meanwhile)"):
+            listing = list_files_ahead(root)
             cache = read_cache(str(work / "cache.tsv"))
-        with timer.stage("image_catalog: list, select, reuse, index"):
-            result = scan(root, cache=cache)
+        with timer.stage("image_catalog: the listing's rest"):
+            files = listing()
+        with timer.stage("image_catalog: select, reuse, index"):
+            result = scan(root, cache=cache, files=files)
         with timer.stage("image_catalog: the changes, the published snapshot patched"):
             published = (work / "published.json.gz").read_bytes()
             found = catalog_changes(result, cache, previous_version, published, True)

@@ -55,28 +55,44 @@ def catalog_changes(
     snapshot_usable = bool(previous_version) and previous_snapshot is not None
     snapshot_usable = snapshot_usable and _version(previous_snapshot) == previous_version
     hashes_before: dict[str, str] = {}
+    touched: set[str] | None = None  # the ids that may differ, when known without comparing all
     if previous_version and cache.get("format") == CACHE_FORMAT and cache.get("version") == previous_version:
-        records = cache.get("files", {})
-        kept = kept_records(sorted(records), records)
-        before, before_shas, compared_by = kept.lines, kept.shas, "cache"
-        hashes_before = kept.hashes
+        compared_by = "cache"
+        if cache.get("collisions") == 0 and result.collisions == 0:
+            before, before_shas, hashes_before, touched = _replaced_entries(result)
+        else:  # an id taken by two paths, before or now: which path's entry it had is found in order
+            records = cache.get("files", {})
+            kept = kept_records(sorted(records), records)
+            before, before_shas, hashes_before = kept.lines, kept.shas, kept.hashes
     elif snapshot_usable:
         before, before_shas = lines_of_snapshot(previous_snapshot, previous_version)
         compared_by = "snapshot"
     else:
         before, before_shas, compared_by = {}, {}, "none"
     current = result.lines
-    added, changed = [], []
-    for image_id, line in current.items():  # one pass; a line reused from the cache is the same object
-        earlier = before.get(image_id)
-        if earlier is None:
-            added.append(image_id)
-        elif earlier is not line and earlier != line:
-            changed.append(image_id)
-    kept_before = len(current) - len(added)
-    removed = sorted(before.keys() - current.keys()) if kept_before != len(before) else []
+    added, changed, removed = [], [], []
+    if touched is not None:
+        for image_id in touched:
+            line, earlier = current.get(image_id), before.get(image_id)
+            if line is None:
+                if earlier is not None:
+                    removed.append(image_id)
+            elif earlier is None:
+                added.append(image_id)
+            elif earlier != line:
+                changed.append(image_id)
+    else:
+        for image_id, line in current.items():  # one pass; a line reused from the cache is the same object
+            earlier = before.get(image_id)
+            if earlier is None:
+                added.append(image_id)
+            elif earlier is not line and earlier != line:
+                changed.append(image_id)
+        if len(current) - len(added) != len(before):
+            removed = list(before.keys() - current.keys())
     added.sort()
     changed.sort()
+    removed.sort()
     changes = {
         "added": added,
         "changed": changed,
@@ -106,6 +122,21 @@ def catalog_changes(
     found.snapshot = snapshot_of_lines(None, current)
     found.version = snapshot_version(found.snapshot)
     return found
+
+
+def _replaced_entries(result: ScanResult) -> tuple[dict, dict, dict, set[str]]:
+    """The previous entries of the records the scan replaced (their lines, sha256 and phash by id),
+    and the ids that may differ: theirs and those of the records it indexed. Every other id kept
+    its path's record, so its entry is the one it had (when no id is taken by two paths, before or
+    now: then an id has one path, and it is a replaced or indexed one when its entry could differ)."""
+    lines, shas, hashes = {}, {}, {}
+    for record in result.replaced.values():
+        if "id" in record:
+            image_id = record["id"]
+            lines[image_id], shas[image_id], hashes[image_id] = record["line"], record["sha256"], record["phash"]
+    records = result.cache["files"]
+    touched = set(lines) | {records[p]["id"] for p in result.indexed if "id" in records[p]}
+    return lines, shas, hashes, touched
 
 
 def lines_of_snapshot(data: bytes, version: str) -> tuple[dict[str, str], dict[str, str]]:

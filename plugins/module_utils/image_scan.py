@@ -14,8 +14,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import marshal
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +70,9 @@ class ScanResult:
     hashes: dict[str, str] = field(default_factory=dict)  # image id -> perceptual hash ("" when unknown)
     shas: dict[str, str] = field(default_factory=dict)  # image id -> sha256 of its file
     indexed: set[str] = field(default_factory=set)  # paths read and decoded by this scan
+    # the cache's records this scan did not reuse (of the paths it indexed, and of the paths gone)
+    replaced: dict[str, dict] = field(default_factory=dict)
+    collisions: int = 0  # entries left out because an earlier path took their id
 
     @property
     def entries(self) -> list[dict]:
@@ -112,6 +117,38 @@ def list_files(root: Path) -> dict[str, list[int]]:
                     stat = entry.stat(follow_symlinks=False)
                     found[relative] = [stat.st_size, stat.st_mtime_ns]
     return found
+
+
+def list_files_ahead(root: Path) -> Callable[[], dict[str, list[int]]]:
+    """Start list_files(root) in a forked process, for the caller to read its cache meanwhile; the
+    function returned waits for the listing. A million stat calls are mostly the kernel's time:
+    in a thread they would hold up the caller's parsing at each return for the GIL, in a process
+    they run beside it. Without fork, or when the child fails, the listing is made when asked for
+    (so an error in it is raised where list_files raises it)."""
+    if not hasattr(os, "fork"):
+        return lambda: list_files(root)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child: list, send, and leave without the parent's exit handlers
+        status = 1
+        try:
+            os.close(reader)
+            with os.fdopen(writer, "wb") as parent:
+                parent.write(marshal.dumps(list_files(root)))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+
+    def listing() -> dict[str, list[int]]:
+        with os.fdopen(reader, "rb") as incoming:
+            data = incoming.read()
+        _, status = os.waitpid(child, 0)
+        if status != 0:
+            return list_files(root)
+        return marshal.loads(data)
+
+    return listing
 
 
 def find_images(root: Path, include: Iterable[str], exclude: Iterable[str]) -> list[str]:
@@ -261,15 +298,18 @@ def scan(
     cache: Mapping | None = None,
     workers: int = 0,
     load_yaml: Callable[[str], object] | None = None,
+    files: Mapping[str, list[int]] | None = None,
 ) -> ScanResult:
-    """Index every selected image under root, reusing cached records whose signature still matches."""
+    """Index every selected image under root, reusing cached records whose signature still matches
+    (files: list_files(root), when listed ahead)."""
     load_yaml = load_yaml or _default_yaml_loader()
     cached = (cache or {}).get("files", {}) if (cache or {}).get("format") == CACHE_FORMAT else {}
-    files = list_files(root)
+    files = list_files(root) if files is None else files
     paths = select(files, include, exclude)
     sidecars = _sidecars_by_stem(files)
     records: dict[str, dict] = {}
     to_index = []
+    replaced: dict[str, dict] = {}
     for relative in paths:
         previous = cached.get(relative)
         if sidecars:
@@ -277,28 +317,45 @@ def scan(
         else:  # no sidecar in the folder (the signature without a stem to look up)
             size, mtime = files[relative]
             signature = (size, mtime, "", 0, 0)
-        if previous is not None and previous["signature"] == signature:
+        if previous is None:
+            to_index.append(relative)
+        elif previous["signature"] == signature:
             records[relative] = previous
         else:
             to_index.append(relative)
+            replaced[relative] = previous
+    if len(records) + len(replaced) < len(cached):  # some cached paths are gone (or no longer selected)
+        replaced.update((relative, cached[relative]) for relative in cached.keys() - records.keys() - replaced.keys())
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
         indexed = pool.map(lambda rel: _index_one(root, rel, files, max_pixels, load_yaml), to_index)
         for relative, record in zip(to_index, indexed, strict=True):
             records[relative] = record
     kept = kept_records(paths, records)
-    by_content: dict[str, list[str]] = {}
-    for image_id, sha256 in kept.shas.items():
-        by_content.setdefault(sha256, []).append(image_id)
     return ScanResult(
         lines=kept.lines,
         skipped=kept.skipped,
-        duplicates=sorted(sorted(ids) for ids in by_content.values() if len(ids) > 1),
-        cache={"format": CACHE_FORMAT, "files": records},
+        duplicates=duplicate_groups(kept.shas),
+        cache={"format": CACHE_FORMAT, "files": records, "collisions": kept.collisions},
         stats={"files": len(paths), "indexed": len(to_index), "from_cache": len(paths) - len(to_index)},
         hashes=kept.hashes,
         shas=kept.shas,
         indexed=set(to_index),
+        replaced=replaced,
+        collisions=kept.collisions,
     )
+
+
+def duplicate_groups(shas: Mapping[str, str]) -> list[list[str]]:
+    """Groups of ids with the same sha256, each sorted, sorted (the sha256 counted first: at a
+    million ids, grouping them all would build a list for each)."""
+    repeated = {sha256 for sha256, count in Counter(shas.values()).items() if count > 1}
+    if not repeated:
+        return []
+    by_content: dict[str, list[str]] = {}
+    for image_id, sha256 in shas.items():
+        if sha256 in repeated:
+            by_content.setdefault(sha256, []).append(image_id)
+    return sorted(sorted(ids) for ids in by_content.values())
 
 
 @dataclass
@@ -309,6 +366,7 @@ class Kept:
     hashes: dict[str, str] = field(default_factory=dict)  # perceptual hashes
     shas: dict[str, str] = field(default_factory=dict)  # sha256 of the files
     skipped: list[dict] = field(default_factory=list)  # {"path", "reason"}
+    collisions: int = 0  # entries left out because an earlier path took their id
 
 
 def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
@@ -330,6 +388,7 @@ def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
                     if "id" in records[path]:
                         owners.setdefault(records[path]["id"], path)
             skipped.append({"path": relative, "reason": f"image_id {image_id!r} is already used by {owners[image_id]}"})
+            kept.collisions += 1
             continue
         lines[image_id] = record["line"]
         hashes[image_id] = record["phash"]
@@ -358,13 +417,14 @@ def _path(text: str) -> str:
 
 
 def _header(cache: Mapping) -> str:
-    return json.dumps(
-        {
-            "format": cache.get("format", CACHE_FORMAT),
-            "version": cache.get("version", ""),
-            "near_duplicates": cache.get("near_duplicates", []),
-        }
-    )
+    header = {
+        "format": cache.get("format", CACHE_FORMAT),
+        "version": cache.get("version", ""),
+        "near_duplicates": cache.get("near_duplicates", []),
+    }
+    if "collisions" in cache:  # known only when a scan made the records
+        header["collisions"] = cache["collisions"]
+    return json.dumps(header)
 
 
 def _record_line(relative: str, record: Mapping) -> str:
@@ -428,6 +488,9 @@ def read_cache_text(text: str) -> dict:
     if not isinstance(near, list) or not all(isinstance(pair, list) and len(pair) == 3 for pair in near):
         near = None
     cache = {"format": CACHE_FORMAT, "version": str(header.get("version", "")), "files": files}
+    collisions = header.get("collisions")
+    if type(collisions) is int and collisions >= 0:
+        cache["collisions"] = collisions
     return cache if near is None else {**cache, "near_duplicates": near}
 
 

@@ -219,6 +219,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.image_inspect
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
     DEFAULT_EXCLUDE,
     DEFAULT_INCLUDE,
+    list_files_ahead,
     read_cache,
     scan,
     write_cache,
@@ -264,6 +265,7 @@ def main() -> None:
         module.fail_json(msg="max_pixels must be positive and workers zero or more")
     if not params["include"]:
         module.fail_json(msg="include must list at least one pattern")
+    listing = list_files_ahead(root)  # listed in a child process while the cache is read
     cache = read_cache(params["cache_path"])
     result = scan(
         root,
@@ -273,6 +275,7 @@ def main() -> None:
         cache=cache,
         workers=params["workers"],
         load_yaml=load_yaml,
+        files=listing(),
     )
     found = catalog_changes(
         result, cache, params["previous_version"], read_bytes(params["previous_file"]), bool(params["catalog_file"])

@@ -7,6 +7,7 @@ import os
 
 import pytest
 import yaml
+from ansible_collections.image_delivery.stack.plugins.module_utils import catalog_changes as changes_module
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_changes import catalog_changes
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     catalog_version,
@@ -115,3 +116,54 @@ def test_a_snapshot_of_another_version_is_not_compared_with(folder):
     _, first, _ = publish(folder)
     _, found, _ = publish(folder, None, "0123456789abcdef", first.snapshot)
     assert found.compared_by == "none" and found.compared_with == ""
+
+
+def change_every_way(root):
+    """Each way a folder changes between publishes: new bytes, new metadata, a file gone, one new,
+    one no longer an image, one touched (its bytes the same) and one that takes a gone file's id."""
+    change_the_folder(root)
+    touched = root / "d/same.jpg"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))  # the same entry
+    write(root, "c/broken.jpg", b"not an image")
+    write(root, "a/forest.png", image_bytes((48, 64), (20, 140, 31), "PNG"))  # a-forest again, another path
+
+
+@pytest.mark.parametrize("collisions_known", [True, False])
+def test_changes_from_the_replaced_records_are_those_of_every_entry(folder, collisions_known, monkeypatch):
+    """Without an id taken by two paths the changes come from the records the scan replaced and
+    indexed only (the cache's other records not even read); with the count unknown (an older
+    cache) every entry is compared: the same changes."""
+    write(folder, "c/broken.jpg", image_bytes((20, 20), (1, 2, 3)))
+    write(folder, "d/same.jpg", image_bytes((20, 20), (3, 2, 1)))
+    _, first, cache = publish(folder)
+    assert cache["collisions"] == 0
+    change_every_way(folder)
+    if collisions_known:
+        monkeypatch.setattr(changes_module, "kept_records", None)  # every entry is not compared
+    else:
+        del cache["collisions"]
+    result, found, after = publish(folder, cache, first.version, first.snapshot)
+    assert after["collisions"] == 0 and found.compared_by == "cache"
+    assert found.changes == {
+        "added": ["c-new"],
+        "changed": ["a-forest", "a-lake", "b-cat"],
+        "content_changed": ["a-forest", "a-lake"],
+        "removed": ["c-broken"],
+    }
+    assert found.unchanged == 1 and result.stats["indexed"] == 6  # d-same: read again, the same entry
+    assert found.snapshot == snapshot_bytes(found.version, result.entries)
+    assert found.version == catalog_version(result.entries)
+
+
+def test_an_id_taken_by_two_paths_compares_every_entry(folder):
+    """Two paths with one id (a/lake.jpg and a/lake.png): the first path keeps it. Removing that
+    one gives the id to the other, a change found by comparing in order, before and now."""
+    write(folder, "a/lake.png", image_bytes((64, 48), (90, 90, 90), "PNG"))
+    result, first, cache = publish(folder)
+    assert cache["collisions"] == result.collisions == 1
+    os.remove(folder / "a/lake.jpg")
+    result, found, after = publish(folder, cache, first.version, first.snapshot)
+    assert after["collisions"] == 0
+    assert found.changes["changed"] == ["a-lake"] and found.changes["content_changed"] == ["a-lake"]
+    assert [e["format"] for e in found.changed_images] == ["png"]
+    assert found.snapshot == snapshot_bytes(found.version, result.entries)

@@ -3,12 +3,15 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 import yaml
 from ansible_collections.image_delivery.stack.plugins.module_utils import image_scan
 from ansible_collections.image_delivery.stack.plugins.module_utils.image_scan import (
     cache_text,
     find_images,
     journal_text,
+    list_files,
+    list_files_ahead,
     parse_sidecar,
     read_cache,
     read_cache_text,
@@ -69,6 +72,16 @@ def test_identical_files_are_reported_as_duplicates_and_colliding_ids_skipped(tm
     result = scan(tmp_path)
     assert result.duplicates == [["one", "two"]]
     assert result.skipped == [{"path": "one.png", "reason": "image_id 'one' is already used by one.jpg"}]
+    assert result.collisions == result.cache["collisions"] == 1  # the cache's header keeps the count
+
+
+def test_a_folder_listed_ahead_in_a_child_process_is_the_same_listing(tmp_path):
+    write(tmp_path, "a/b.jpg", image_bytes())
+    write(tmp_path, "a/b.yml", b"tags: [x]\n")
+    write(tmp_path, "c.png", image_bytes(fmt="PNG"))
+    assert list_files_ahead(tmp_path)() == list_files(tmp_path) and len(list_files(tmp_path)) == 3
+    with pytest.raises(FileNotFoundError):  # the child's failure raised as list_files raises it
+        list_files_ahead(tmp_path / "missing")()
 
 
 def test_an_unchanged_tree_is_served_from_the_cache(tmp_path):
@@ -144,6 +157,7 @@ def test_a_journal_after_the_cache_reads_as_the_newer_cache(tmp_path):
     second = {**result.cache, "version": "2222222222222222", "near_duplicates": [["a", "c", 2]]}
     changed = result.indexed | (first["files"].keys() - second["files"].keys())
     assert changed == {"a.jpg", "b.jpg", "c.jpg"}
+    assert result.replaced == {path: first["files"][path] for path in ("a.jpg", "b.jpg")}  # changed or gone
     assert read_cache_text(cache_text(first) + journal_text(second, changed)) == second
 
 
