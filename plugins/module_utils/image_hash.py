@@ -87,49 +87,68 @@ def near_duplicates_after(
 ) -> list[list]:
     """near_duplicates(hashes), found from the previous catalog's pairs (previous, of the hashes
     before) when only the touched ids were added, changed or removed: its pairs without a touched id
-    are kept and the touched ids' pairs are looked for against every hash, a million hashes a
-    second. The whole computation is made instead when many ids are touched, or when a band value
-    of a touched id is shared by nearly MAX_BAND_MEMBERS hashes (the change could cap or uncap it,
-    and so hide or show pairs of ids it did not touch)."""
+    are kept and the touched ids' pairs are looked for among the hashes that share a band value
+    with them, found by searching the hashes joined in one string (a million hashes, a few
+    milliseconds a value). The whole computation is made instead when many ids are touched, or
+    when a band value of a touched id is shared by nearly MAX_BAND_MEMBERS hashes (the change could
+    cap or uncap it, and so hide or show pairs of ids it did not touch)."""
     touched = set(touched)
     if len(touched) > INCREMENTAL_AT_MOST:
         return near_duplicates(hashes, max_bits)
     if max_bits >= BANDS:
         raise ValueError(f"bands find pairs within {BANDS - 1} bits, not {max_bits}")
-    bands_of = [
-        {h[band * 4 : band * 4 + 4] for i in touched for h in (hashes.get(i), before.get(i)) if h}
-        for band in range(BANDS)
-    ]
-    sizes: dict[tuple[int, str], int] = {}
-    for band, values in enumerate(bands_of):
-        if values:
-            for value in hashes.values():
-                part = value[band * 4 : band * 4 + 4]
-                if part in values:
-                    sizes[(band, part)] = sizes.get((band, part), 0) + 1
-    if any(size >= MAX_BAND_MEMBERS - len(touched) for size in sizes.values()):
-        return near_duplicates(hashes, max_bits)
+    ids = list(hashes)
+    members = _BandMembers(list(hashes.values()), cap=MAX_BAND_MEMBERS - len(touched))
+    wanted = {(band, h[band * _BAND_DIGITS : (band + 1) * _BAND_DIGITS])
+              for i in touched for h in (hashes.get(i), before.get(i)) if h for band in range(BANDS)}  # fmt: skip
+    found = {key: members.of(*key) for key in sorted(wanted)}
+    if any(positions is None for positions in found.values()):
+        return near_duplicates(hashes, max_bits)  # a band value near the cap, or too common to search
     pairs = {(a, b): bits for a, b, bits in previous if a not in touched and b not in touched}
-    ids = [image_id for image_id, value in hashes.items() if value]
-    numbers = [int(hashes[image_id], 16) for image_id in ids]
     for image_id in touched:
         value = hashes.get(image_id)
         if not value:
             continue
         number = int(value, 16)
-        for other, other_number in zip(ids, numbers, strict=True):
-            bits = (number ^ other_number).bit_count()
-            if bits <= max_bits and other != image_id and _share_an_uncapped_band(value, hashes[other], sizes):
+        candidates = set()
+        for band in range(BANDS):
+            candidates.update(found[(band, value[band * _BAND_DIGITS : (band + 1) * _BAND_DIGITS])])
+        for position in candidates:
+            other = ids[position]
+            bits = (number ^ int(hashes[other], 16)).bit_count()
+            if bits <= max_bits and other != image_id:
                 pairs[(min(image_id, other), max(image_id, other))] = bits
     return [[a, b, bits] for (a, b), bits in sorted(pairs.items())]
 
 
-def _share_an_uncapped_band(left: str, right: str, sizes: Mapping[tuple[int, str], int]) -> bool:
-    return any(
-        left[band * 4 : band * 4 + 4] == right[band * 4 : band * 4 + 4]
-        and sizes.get((band, left[band * 4 : band * 4 + 4]), 0) <= MAX_BAND_MEMBERS
-        for band in range(BANDS)
-    )
+_HASH_DIGITS = HASH_BITS // 4
+_BAND_DIGITS = _HASH_DIGITS // BANDS
+
+
+class _BandMembers:
+    """The positions of the hashes (16 hex digits each, or "" when unknown) whose band holds a
+    value, found with str.find in the hashes joined in one string (a match not at the band's
+    place in a hash is passed over)."""
+
+    def __init__(self, values: list[str], cap: int) -> None:
+        blank = "-" * _HASH_DIGITS
+        self.joined = "".join([value if len(value) == _HASH_DIGITS else blank for value in values])
+        self.cap = cap  # more members than this: None (the whole computation decides)
+        self.most_matches = 64 * MAX_BAND_MEMBERS  # matches, placed or not, looked at before giving up
+
+    def of(self, band: int, part: str) -> list[int] | None:
+        place, joined, positions, matches = band * _BAND_DIGITS, self.joined, [], 0
+        at = joined.find(part)
+        while at != -1:
+            if at % _HASH_DIGITS == place:
+                positions.append(at // _HASH_DIGITS)
+                if len(positions) >= self.cap:
+                    return None
+            matches += 1
+            if matches > self.most_matches:
+                return None
+            at = joined.find(part, at + 1)
+        return positions
 
 
 def hashes_of(entries: Iterable[Mapping]) -> dict[str, str]:

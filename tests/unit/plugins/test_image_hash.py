@@ -146,3 +146,22 @@ def test_near_duplicates_after_a_change_are_those_of_the_changed_catalog(seeds, 
             )
     touched = {f"img-{number:02d}" for number, _ in touches}
     assert near_duplicates_after(after, near_duplicates(before), before, touched) == near_duplicates(after)
+
+
+def test_near_duplicates_after_pass_over_band_values_found_out_of_place():
+    """The touched hash's band values are searched in the hashes joined in one string: a match at
+    another band's place, or across two hashes, is not a member; a value matched too often (here
+    "0000", everywhere) leaves the answer to the whole computation. Both give the whole's pairs."""
+    before = {
+        "other-band": "0000123400000000",  # 1234 at band 1's place
+        "across": "0000000000000012",
+        "next": "3400000000000000",  # "12" + "34" across the two joined hashes
+        "near": "1234000000000001",
+        "far": "1234ffff0000ffff",
+    }
+    after = {**before, "new": "1234000000000000"}
+    expected = near_duplicates(after)
+    assert ["near", "new", 1] in expected
+    assert near_duplicates_after(after, near_duplicates(before), before, {"new"}) == expected
+    crowded = {**{f"zero-{n:04d}": f"{n:04x}000000000000" for n in range(4 * MAX_BAND_MEMBERS)}, **after}
+    assert near_duplicates_after(crowded, near_duplicates(crowded), crowded, {"new"}) == near_duplicates(crowded)
