@@ -102,9 +102,10 @@ def select(paths: Iterable[str], include: Iterable[str], exclude: Iterable[str])
     return sorted(chosen)
 
 
-def list_files(root: Path) -> dict[str, list[int]]:
-    """Every regular file under root (symlinks not followed) -> [size, mtime_ns], one stat each."""
-    found: dict[str, list[int]] = {}
+def list_files(root: Path) -> dict[str, str]:
+    """Every regular file under root (symlinks not followed) -> its size and mtime_ns, as the text
+    "<size>\t<mtime_ns>" that signatures are made of (compared as one string), one stat each."""
+    found: dict[str, str] = {}
     folders = [(root, "")]
     while folders:
         folder, prefix = folders.pop()
@@ -115,11 +116,11 @@ def list_files(root: Path) -> dict[str, list[int]]:
                     folders.append((Path(entry.path), relative + "/"))
                 elif entry.is_file(follow_symlinks=False):
                     stat = entry.stat(follow_symlinks=False)
-                    found[relative] = [stat.st_size, stat.st_mtime_ns]
+                    found[relative] = f"{stat.st_size}\t{stat.st_mtime_ns}"
     return found
 
 
-def list_files_ahead(root: Path) -> Callable[[], dict[str, list[int]]]:
+def list_files_ahead(root: Path) -> Callable[[], dict[str, str]]:
     """Start list_files(root) in a forked process, for the caller to read its cache meanwhile; the
     function returned waits for the listing. A million stat calls are mostly the kernel's time:
     in a thread they would hold up the caller's parsing at each return for the GIL, in a process
@@ -140,7 +141,7 @@ def list_files_ahead(root: Path) -> Callable[[], dict[str, list[int]]]:
             os._exit(status)
     os.close(writer)
 
-    def listing() -> dict[str, list[int]]:
+    def listing() -> dict[str, str]:
         with os.fdopen(reader, "rb") as incoming:
             data = incoming.read()
         _, status = os.waitpid(child, 0)
@@ -156,7 +157,7 @@ def find_images(root: Path, include: Iterable[str], exclude: Iterable[str]) -> l
     return select(list_files(root), include, exclude)
 
 
-def sidecar_of(relative: str, files: Mapping[str, list[int]]) -> str | None:
+def sidecar_of(relative: str, files: Mapping[str, str]) -> str | None:
     """The relative path of an image's sidecar (<stem>.yml, .yaml or .json) among the listed files."""
     stem = relative.rsplit(".", 1)[0]
     return next((stem + suffix for suffix in SIDECAR_SUFFIXES if stem + suffix in files), None)
@@ -243,20 +244,22 @@ def build_entry(relative_path: str, data: bytes, facts: ImageFacts, sidecar: Map
     }
 
 
-def signature_of(relative: str, files: Mapping[str, list[int]]) -> tuple:
+def signature_of(relative: str, files: Mapping[str, str]) -> str:
     """What a cached record is valid for: the image's size and mtime, and its sidecar's path, size
-    and mtime ("", 0, 0 without one)."""
+    and mtime ("", 0, 0 without one), as the five tab-separated fields of the cache file."""
     return _signature(relative, sidecar_of(relative, files), files)
 
 
-def _signature(relative: str, sidecar: str | None, files: Mapping[str, list[int]]) -> tuple:
-    size, mtime = files[relative]
+NO_SIDECAR = "\t\t0\t0"  # a signature's sidecar fields without one
+
+
+def _signature(relative: str, sidecar: str | None, files: Mapping[str, str]) -> str:
     if sidecar is None:
-        return (size, mtime, "", 0, 0)
-    return (size, mtime, sidecar, *files[sidecar])
+        return files[relative] + NO_SIDECAR
+    return f"{files[relative]}\t{_text(sidecar)}\t{files[sidecar]}"
 
 
-def _sidecars_by_stem(files: Mapping[str, list[int]]) -> dict[str, str]:
+def _sidecars_by_stem(files: Mapping[str, str]) -> dict[str, str]:
     """Each stem's sidecar (the first of SIDECAR_SUFFIXES), as sidecar_of finds it, for every file."""
     found: dict[str, str] = {}
     for suffix in reversed(SIDECAR_SUFFIXES):
@@ -298,7 +301,7 @@ def scan(
     cache: Mapping | None = None,
     workers: int = 0,
     load_yaml: Callable[[str], object] | None = None,
-    files: Mapping[str, list[int]] | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> ScanResult:
     """Index every selected image under root, reusing cached records whose signature still matches
     (files: list_files(root), when listed ahead)."""
@@ -315,8 +318,7 @@ def scan(
         if sidecars:
             signature = _signature(relative, sidecars.get(relative.rsplit(".", 1)[0]), files)
         else:  # no sidecar in the folder (the signature without a stem to look up)
-            size, mtime = files[relative]
-            signature = (size, mtime, "", 0, 0)
+            signature = files[relative] + NO_SIDECAR
         if previous is None:
             to_index.append(relative)
         elif previous["signature"] == signature:
@@ -428,8 +430,7 @@ def _header(cache: Mapping) -> str:
 
 
 def _record_line(relative: str, record: Mapping) -> str:
-    size, mtime, sidecar, sidecar_size, sidecar_mtime = record["signature"]
-    fields = f"{_text(relative)}\t{size}\t{mtime}\t{_text(sidecar)}\t{sidecar_size}\t{sidecar_mtime}"
+    fields = f"{_text(relative)}\t{record['signature']}"
     if "skipped" in record:
         return f"{fields}\ts\t{json.dumps(record['skipped'])}"
     return f"{fields}\te\t{record['id']}\t{record['sha256']}\t{record['phash']}\t{record['line']}"
@@ -471,7 +472,7 @@ def read_cache_text(text: str) -> dict:
             if fields[1] == "-":
                 files.pop(_path(fields[0]), None)
                 continue
-            signature = (int(fields[1]), int(fields[2]), _path(fields[3]), int(fields[4]), int(fields[5]))
+            signature = f"{fields[1]}\t{fields[2]}\t{fields[3]}\t{fields[4]}\t{fields[5]}"
             if fields[6] == "e":
                 files[_path(fields[0])] = {
                     "signature": signature, "id": fields[7], "sha256": fields[8], "phash": fields[9], "line": fields[10]
@@ -525,7 +526,10 @@ def convert_legacy_cache(document: object) -> dict:
     try:
         for relative, record in document["files"].items():
             (size, mtime), sidecar = record["signature"]
-            signature = (size, mtime, "", 0, 0) if sidecar is None else (size, mtime, *sidecar)
+            if sidecar is None:
+                signature = f"{size}\t{mtime}{NO_SIDECAR}"
+            else:
+                signature = f"{size}\t{mtime}\t{_text(sidecar[0])}\t{sidecar[1]}\t{sidecar[2]}"
             if "entry" in record:
                 entry = record["entry"]
                 line = snapshot_line(entry)

@@ -133,6 +133,7 @@ def test_the_cache_file_reads_back_what_was_written_whatever_the_names(tmp_path)
     for name in ("tab\there.jpg", "new\nline.jpg", '"quoted".jpg', "café.jpg", "plain.jpg"):
         write(tmp_path, name, image_bytes())
     write(tmp_path, "café.yml", b"tags: [x]\n")
+    write(tmp_path, "tab\there.yml", b"tags: [y]\n")  # a sidecar's path in the signature, as the file holds it
     write(tmp_path, "broken\t.jpg", image_bytes()[:100])
     result = scan(tmp_path, load_yaml=load_yaml)
     cache = {**result.cache, "version": "0123456789abcdef", "near_duplicates": [["a", "b", 1]]}
@@ -192,8 +193,8 @@ def test_an_earlier_releases_json_cache_beside_it_is_converted_so_nothing_is_ind
     fresh = scan(images, load_yaml=load_yaml)
     legacy = {"format": 4, "files": {}}
     for relative, record in fresh.cache["files"].items():
-        size, mtime, sidecar, sidecar_size, sidecar_mtime = record["signature"]
-        signature = [[size, mtime], [sidecar, sidecar_size, sidecar_mtime] if sidecar else None]
+        size, mtime, sidecar, sidecar_size, sidecar_mtime = record["signature"].split("\t")  # the cache file's fields
+        signature = [[int(size), int(mtime)], [sidecar, int(sidecar_size), int(sidecar_mtime)] if sidecar else None]
         kept = {"entry": json.loads(record["line"])} if "line" in record else {"skipped": record["skipped"]}
         legacy["files"][relative] = {"signature": signature, **kept}
     (tmp_path / "catalog-cache.json").write_text(json.dumps(legacy, separators=(",", ":")))
