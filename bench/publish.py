@@ -188,7 +188,7 @@ def measure(count: int, playbook: bool) -> dict:
     previous_snapshot = schema.snapshot_of_lines(None, lines)
     previous_version = schema.snapshot_version(previous_snapshot)
     previous_pairs = near_duplicates({entry["image_id"]: entry["phash"] for entry in entries})
-    collisions = kept_records(sorted(records), records).collisions
+    collisions = kept_records({path: records[path] for path in sorted(records)}).collisions
     text = cache_text(
         {"format": CACHE_FORMAT, "files": records, "version": previous_version, "near_duplicates": previous_pairs,
          "collisions": collisions}

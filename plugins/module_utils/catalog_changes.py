@@ -62,7 +62,7 @@ def catalog_changes(
             before, before_shas, hashes_before, touched = _replaced_entries(result)
         else:  # an id taken by two paths, before or now: which path's entry it had is found in order
             records = cache.get("files", {})
-            kept = kept_records(sorted(records), records)
+            kept = kept_records({path: records[path] for path in sorted(records)})
             before, before_shas, hashes_before = kept.lines, kept.shas, kept.hashes
     elif snapshot_usable:
         before, before_shas = lines_of_snapshot(previous_snapshot, previous_version)

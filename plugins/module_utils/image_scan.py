@@ -17,6 +17,7 @@ import json
 import marshal
 import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -124,9 +125,9 @@ def list_files_ahead(root: Path) -> Callable[[], dict[str, str]]:
     """Start list_files(root) in a forked process, for the caller to read its cache meanwhile; the
     function returned waits for the listing. A million stat calls are mostly the kernel's time:
     in a thread they would hold up the caller's parsing at each return for the GIL, in a process
-    they run beside it. Without fork, or when the child fails, the listing is made when asked for
-    (so an error in it is raised where list_files raises it)."""
-    if not hasattr(os, "fork"):
+    they run beside it. Without fork (or with other threads running), or when the child fails, the
+    listing is made when asked for (so an error in it is raised where list_files raises it)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:  # forking a threaded process risks its locks
         return lambda: list_files(root)
     reader, writer = os.pipe()
     child = os.fork()
@@ -319,20 +320,19 @@ def scan(
             signature = _signature(relative, sidecars.get(relative.rsplit(".", 1)[0]), files)
         else:  # no sidecar in the folder (the signature without a stem to look up)
             signature = files[relative] + NO_SIDECAR
+        records[relative] = previous  # in the order of the paths; a record indexed again takes its place
         if previous is None:
             to_index.append(relative)
-        elif previous["signature"] == signature:
-            records[relative] = previous
-        else:
+        elif previous["signature"] != signature:
             to_index.append(relative)
             replaced[relative] = previous
-    if len(records) + len(replaced) < len(cached):  # some cached paths are gone (or no longer selected)
-        replaced.update((relative, cached[relative]) for relative in cached.keys() - records.keys() - replaced.keys())
+    if len(records) - len(to_index) + len(replaced) < len(cached):  # some cached paths are gone (or no longer selected)
+        replaced.update((relative, cached[relative]) for relative in cached.keys() - records.keys())
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
         indexed = pool.map(lambda rel: _index_one(root, rel, files, max_pixels, load_yaml), to_index)
         for relative, record in zip(to_index, indexed, strict=True):
             records[relative] = record
-    kept = kept_records(paths, records)
+    kept = kept_records(records)
     return ScanResult(
         lines=kept.lines,
         skipped=kept.skipped,
@@ -371,14 +371,13 @@ class Kept:
     collisions: int = 0  # entries left out because an earlier path took their id
 
 
-def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
-    """The entries kept of the records of these paths: the first path of an id wins, the others
-    and the records of skipped files are reported as skipped."""
+def kept_records(records: Mapping[str, Mapping]) -> Kept:
+    """The entries kept of records given in the order of their paths: the first path of an id wins,
+    the others and the records of skipped files are reported as skipped."""
     kept = Kept()
     lines, hashes, shas, skipped = kept.lines, kept.hashes, kept.shas, kept.skipped
     owners: dict[str, str] | None = None  # each id's first path, found once an id is taken twice
-    for relative in paths:
-        record = records[relative]
+    for relative, record in records.items():
         if "skipped" in record:
             skipped.append({"path": relative, "reason": record["skipped"]})
             continue
@@ -386,9 +385,9 @@ def kept_records(paths: Iterable[str], records: Mapping[str, Mapping]) -> Kept:
         if image_id in lines:
             if owners is None:
                 owners = {}
-                for path in paths:
-                    if "id" in records[path]:
-                        owners.setdefault(records[path]["id"], path)
+                for path, other in records.items():
+                    if "id" in other:
+                        owners.setdefault(other["id"], path)
             skipped.append({"path": relative, "reason": f"image_id {image_id!r} is already used by {owners[image_id]}"})
             kept.collisions += 1
             continue

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -82,6 +84,24 @@ def test_a_folder_listed_ahead_in_a_child_process_is_the_same_listing(tmp_path):
     assert list_files_ahead(tmp_path)() == list_files(tmp_path) and len(list_files(tmp_path)) == 3
     with pytest.raises(FileNotFoundError):  # the child's failure raised as list_files raises it
         list_files_ahead(tmp_path / "missing")()
+    # As a module runs it (one thread: a test runner's threads make it list in its own process).
+    script = (
+        "import os, sys, threading\n"
+        "from pathlib import Path\n"
+        "from ansible_collections.image_delivery.stack.plugins.module_utils import image_scan\n"
+        "forked = []\n"
+        "real_fork = os.fork\n"
+        "os.fork = lambda: forked.append(1) or real_fork()\n"
+        "root = Path(sys.argv[1])\n"
+        "assert image_scan.list_files_ahead(root)() == image_scan.list_files(root) and forked == [1]\n"
+        "try:\n"
+        "    image_scan.list_files_ahead(root / 'missing')()\n"
+        "except FileNotFoundError:\n"
+        "    print('listed in a child; a failure raised here')\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=environment)
+    assert run.returncode == 0 and run.stdout == "listed in a child; a failure raised here\n", run.stderr
 
 
 def test_an_unchanged_tree_is_served_from_the_cache(tmp_path):
