@@ -17,7 +17,7 @@ import json
 import marshal
 import os
 import re
-import threading
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -125,12 +125,18 @@ def list_files_ahead(root: Path) -> Callable[[], dict[str, str]]:
     """Start list_files(root) in a forked process, for the caller to read its cache meanwhile; the
     function returned waits for the listing. A million stat calls are mostly the kernel's time:
     in a thread they would hold up the caller's parsing at each return for the GIL, in a process
-    they run beside it. Without fork (or with other threads running), or when the child fails, the
-    listing is made when asked for (so an error in it is raised where list_files raises it)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:  # forking a threaded process risks its locks
+    they run beside it. Without fork, or when the child fails, the listing is made when asked for
+    (so an error in it is raised where list_files raises it)."""
+    if not hasattr(os, "fork"):
         return lambda: list_files(root)
     reader, writer = os.pipe()
-    child = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a process with threads (Mitogen's broker and pool, where
+        # the module runs in Mitogen's interpreter) can deadlock a child that takes a lock another
+        # thread held. This child takes none: it lists, marshals and writes to a pipe, imports
+        # nothing, collects no garbage, and leaves with os._exit.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
     if child == 0:  # pragma: no cover - the child: list, send, and leave without the parent's exit handlers
         status = 1
         try:
@@ -144,11 +150,15 @@ def list_files_ahead(root: Path) -> Callable[[], dict[str, str]]:
 
     def listing() -> dict[str, str]:
         with os.fdopen(reader, "rb") as incoming:
-            data = incoming.read()
-        _, status = os.waitpid(child, 0)
-        if status != 0:
+            data = incoming.read()  # all of it, or nothing when the child failed before writing
+        try:
+            failed = os.waitpid(child, 0)[1] != 0
+        except ChildProcessError:  # reaped by a SIGCHLD handler of the host process: the data tells
+            failed = False
+        try:
+            return list_files(root) if failed or not data else marshal.loads(data)
+        except (EOFError, ValueError, TypeError):  # cut short
             return list_files(root)
-        return marshal.loads(data)
 
     return listing
 

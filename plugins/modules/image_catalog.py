@@ -237,9 +237,19 @@ except ImportError:  # PyYAML ships with ansible-core
 
 
 def main() -> None:
-    # A module is a short-lived process that builds a million small objects and no cycles to
-    # collect: the cyclic collector's passes over them were a third of reading the cache.
+    # A scan builds a million small objects and no cycles to collect: the cyclic collector's
+    # passes over them were a third of reading the cache. It is paused for the module's run only:
+    # under Mitogen (ansible.cfg's strategy) modules run inside one long-lived interpreter.
+    collecting = gc.isenabled()
     gc.disable()
+    try:
+        run_module()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def run_module() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),

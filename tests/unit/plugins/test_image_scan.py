@@ -84,11 +84,13 @@ def test_a_folder_listed_ahead_in_a_child_process_is_the_same_listing(tmp_path):
     assert list_files_ahead(tmp_path)() == list_files(tmp_path) and len(list_files(tmp_path)) == 3
     with pytest.raises(FileNotFoundError):  # the child's failure raised as list_files raises it
         list_files_ahead(tmp_path / "missing")()
-    # As a module runs it (one thread: a test runner's threads make it list in its own process).
+    # As a module runs it in Mitogen's interpreter: beside other threads (its broker and pool).
     script = (
         "import os, sys, threading\n"
         "from pathlib import Path\n"
         "from ansible_collections.image_delivery.stack.plugins.module_utils import image_scan\n"
+        "stop = threading.Event()\n"
+        "threading.Thread(target=stop.wait, daemon=True).start()\n"
         "forked = []\n"
         "real_fork = os.fork\n"
         "os.fork = lambda: forked.append(1) or real_fork()\n"
@@ -99,7 +101,7 @@ def test_a_folder_listed_ahead_in_a_child_process_is_the_same_listing(tmp_path):
         "except FileNotFoundError:\n"
         "    print('listed in a child; a failure raised here')\n"
     )
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONWARNINGS": "error"}
     run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=environment)
     assert run.returncode == 0 and run.stdout == "listed in a child; a failure raised here\n", run.stderr
 
