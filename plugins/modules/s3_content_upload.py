@@ -15,6 +15,9 @@ description:
     the files whose key is missing or has another size, with the given Content-Type and Cache-Control.
   - One call for the whole set, unlike a loop over amazon.aws.s3_object (one module start-up and
     at least one request per file even when nothing changes).
+  - With O(catalog_file), every entry of a catalog snapshot is made sure of as well (its file under
+    O(source_dir)): a repair for objects deleted from the bucket behind the publisher's back, which a
+    publish of the changes alone does not see. It reads the whole snapshot and lists the prefix.
   - Never deletes - old content keys stay for caches and clients still holding them; expire them with
     a lifecycle rule.
   - In check mode lists what would be uploaded.
@@ -28,7 +31,7 @@ options:
     description: Files to upload.
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       src:
         description: Local file.
@@ -42,6 +45,14 @@ options:
         description: Content-Type of the object.
         type: str
         required: true
+  catalog_file:
+    description:
+      - A catalog snapshot (as M(image_delivery.stack.image_catalog) writes it) whose every entry must
+        have its object too, uploaded from O(source_dir) joined with the entry's C(path) when missing.
+    type: path
+  source_dir:
+    description: The image folder the entries of O(catalog_file) are from. Required with O(catalog_file).
+    type: path
   cache_control:
     description:
       - Cache-Control of uploaded objects.
@@ -63,6 +74,12 @@ EXAMPLES = r"""
   s3_content_upload:
     bucket: "{{ storage_bucket }}"
     objects: "{{ catalog.images | catalog_objects(image_folder) }}"
+
+- name: Make sure every image of the catalog is in the bucket (objects deleted behind our back)
+  s3_content_upload:
+    bucket: "{{ storage_bucket }}"
+    catalog_file: "{{ indexed.catalog_file }}"
+    source_dir: "{{ image_folder }}"
 """
 
 RETURN = r"""
@@ -90,7 +107,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import (
     CONTENT_CACHE_CONTROL,
     KEY_PREFIX,
+    CatalogSchemaError,
+    iter_snapshot,
+    snapshot_version,
 )
+from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import read_bytes
 
 HEAD_AT_MOST = 1000  # files asked for one by one; more, and the prefix is listed (1,000 keys a page)
 
@@ -115,6 +136,18 @@ def existing_sizes(client, bucket: str, prefix: str, keys: list[str], bucket_may
     return sizes
 
 
+def catalog_file_objects(path: str, source_dir: str) -> list[dict]:
+    """The upload list of every entry of a catalog snapshot file: its file under source_dir, its
+    content key and Content-Type (CatalogSchemaError when the file is not a snapshot)."""
+    data = read_bytes(path)
+    if data is None:
+        raise CatalogSchemaError("no such file")
+    return [
+        {"src": os.path.join(source_dir, entry["path"]), "key": entry["key"], "content_type": entry["content_type"]}
+        for entry in iter_snapshot(data, snapshot_version(data))
+    ]
+
+
 def main() -> None:
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -122,21 +155,29 @@ def main() -> None:
             objects=dict(
                 type="list",
                 elements="dict",
-                required=True,
+                default=[],
                 options=dict(
                     src=dict(type="path", required=True),
                     key=dict(type="str", required=True, no_log=False),
                     content_type=dict(type="str", required=True),
                 ),
             ),
+            catalog_file=dict(type="path"),
+            source_dir=dict(type="path"),
             cache_control=dict(type="str"),
             prefix=dict(type="str"),
         ),
+        required_together=[("catalog_file", "source_dir")],
         supports_check_mode=True,
     )
     params = dict(module.params)
     params["cache_control"] = params["cache_control"] or CONTENT_CACHE_CONTROL
     params["prefix"] = KEY_PREFIX if params["prefix"] is None else params["prefix"]
+    if params["catalog_file"]:
+        try:
+            params["objects"] = params["objects"] + catalog_file_objects(params["catalog_file"], params["source_dir"])
+        except (OSError, CatalogSchemaError) as error:
+            module.fail_json(msg=f"could not read the catalog file {params['catalog_file']}: {error}")
     outside = [o["key"] for o in params["objects"] if not o["key"].startswith(params["prefix"])]
     if outside:
         module.fail_json(msg=f"keys outside the prefix {params['prefix']!r}: {outside[:5]}")

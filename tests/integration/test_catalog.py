@@ -185,6 +185,19 @@ def test_a_lost_snapshot_is_written_again(stack, publish, aws):
     assert publish().changed == 0
 
 
+def test_an_image_deleted_from_the_bucket_is_uploaded_again_when_the_bucket_is_verified(stack, publish, aws):
+    """A publish looks at the changes only: an object deleted behind its back stays missing until a
+    run with catalog_verify_bucket, which uploads it again (and only it), then changes nothing."""
+    table = items(aws["dynamodb"], stack["table"])
+    key = table["icons-cat-icon"]["key"]["S"]
+    aws["s3"].delete_object(Bucket=stack["bucket"], Key=key)
+    assert publish().changed == 0 and key not in objects(aws["s3"], stack["bucket"])
+    assert publish(catalog_verify_bucket=True).changed == 1
+    assert report()["uploaded"] == [key] and key in objects(aws["s3"], stack["bucket"])
+    assert aws["s3"].head_object(Bucket=stack["bucket"], Key=key)["ContentType"] == "image/gif"
+    assert publish(catalog_verify_bucket=True).changed == 0
+
+
 def test_a_publish_stopped_while_writing_entries_is_repaired_from_the_table(stack, publish, aws, folder):
     """A run stopped after it began writing entries (the version item names the version it was
     writing) left the table neither version's: here an entry is lost. The next run does not trust
