@@ -195,15 +195,16 @@ def main() -> None:
     )
     params = module.params
     data, header = None, {}
-    try:
-        if params["catalog_file"]:
-            with open(params["catalog_file"], "rb") as handle:
+    if params["catalog_file"]:
+        try:
+            with open(params["catalog_file"], "rb") as handle:  # its error, not read_bytes's None, is the reason
                 data = handle.read()
             header = snapshot_header(data)
+        except (OSError, CatalogSchemaError) as error:
+            module.fail_json(msg=f"catalog_file: {error}")
+    try:
         changed_images = [validate_entry(entry) for entry in params["changed_images"]]
         entries = None if params["images"] is None else [validate_entry(entry) for entry in params["images"]]
-    except OSError as error:
-        module.fail_json(msg=f"catalog_file: {error}")
     except CatalogSchemaError as error:
         module.fail_json(msg=f"images: {error}")
     if entries is not None and len({e["image_id"] for e in entries}) != len(entries):
