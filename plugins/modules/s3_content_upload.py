@@ -16,7 +16,7 @@ description:
   - One call for the whole set, unlike a loop over amazon.aws.s3_object (one module start-up and
     at least one request per file even when nothing changes).
   - With O(catalog_file), every entry of a catalog snapshot is made sure of as well (its file under
-    O(source_dir)): a repair for objects deleted from the bucket behind the publisher's back, which a
+    O(source_dir)), a repair for objects deleted from the bucket behind the publisher's back, which a
     publish of the changes alone does not see. It reads the whole snapshot and lists the prefix.
   - Never deletes - old content keys stay for caches and clients still holding them; expire them with
     a lifecycle rule.
