@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schema import upload_object
 
 DOCUMENTATION = r"""
 name: catalog_objects
@@ -42,10 +43,7 @@ def catalog_objects(images: list, root: str) -> list[dict]:
     if not isinstance(images, list) or not isinstance(root, str) or not root:
         raise AnsibleFilterError("catalog_objects expects a list of entries and the image folder")
     try:
-        return [
-            {"src": f"{root.rstrip('/')}/{e['path']}", "key": e["key"], "content_type": e["content_type"]}
-            for e in images
-        ]
+        return [upload_object(entry, root) for entry in images]
     except (KeyError, TypeError) as error:
         raise AnsibleFilterError(f"catalog_objects: an entry lacks {error}") from error
 

@@ -132,6 +132,12 @@ def content_key(sha256: str, image_id: str, image_format: str) -> str:
     return f"{KEY_PREFIX}{sha256[:16]}/{image_id}.{FORMATS[image_format][0]}"
 
 
+def upload_object(entry: Mapping, root: str) -> dict:
+    """What s3_content_upload takes for an entry: its file under the image folder root, its content
+    key and Content-Type (KeyError or TypeError when the entry lacks one)."""
+    return {"src": f"{root.rstrip('/')}/{entry['path']}", "key": entry["key"], "content_type": entry["content_type"]}
+
+
 def text_tokens(text: str) -> list[str]:
     """Search tokens of a text: camelCase and separators split, lower-cased, stop words and
     one-character or purely numeric tokens dropped, order kept, no repeats."""

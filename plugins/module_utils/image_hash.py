@@ -123,6 +123,7 @@ def near_duplicates_after(
 
 _HASH_DIGITS = HASH_BITS // 4
 _BAND_DIGITS = _HASH_DIGITS // BANDS
+_MOST_MATCHES = 64 * MAX_BAND_MEMBERS  # matches of a band value, in its place or not, looked at before giving up
 
 
 class _BandMembers:
@@ -134,7 +135,6 @@ class _BandMembers:
         blank = "-" * _HASH_DIGITS
         self.joined = "".join([value if len(value) == _HASH_DIGITS else blank for value in values])
         self.cap = cap  # more members than this: None (the whole computation decides)
-        self.most_matches = 64 * MAX_BAND_MEMBERS  # matches, placed or not, looked at before giving up
 
     def of(self, band: int, part: str) -> list[int] | None:
         place, joined, positions, matches = band * _BAND_DIGITS, self.joined, [], 0
@@ -145,7 +145,7 @@ class _BandMembers:
                 if len(positions) >= self.cap:
                     return None
             matches += 1
-            if matches > self.most_matches:
+            if matches > _MOST_MATCHES:
                 return None
             at = joined.find(part, at + 1)
         return positions

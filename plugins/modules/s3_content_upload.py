@@ -110,6 +110,7 @@ from ansible_collections.image_delivery.stack.plugins.module_utils.catalog_schem
     CatalogSchemaError,
     iter_snapshot,
     snapshot_version,
+    upload_object,
 )
 from ansible_collections.image_delivery.stack.plugins.module_utils.local_files import read_bytes
 
@@ -142,10 +143,7 @@ def catalog_file_objects(path: str, source_dir: str) -> list[dict]:
     data = read_bytes(path)
     if data is None:
         raise CatalogSchemaError("no such file")
-    return [
-        {"src": os.path.join(source_dir, entry["path"]), "key": entry["key"], "content_type": entry["content_type"]}
-        for entry in iter_snapshot(data, snapshot_version(data))
-    ]
+    return [upload_object(entry, source_dir) for entry in iter_snapshot(data, snapshot_version(data))]
 
 
 def main() -> None:
